@@ -1,0 +1,1 @@
+"""The layerlab grader: hidden suites, the sandboxed judge, nbgrader integration, the CLI."""

@@ -1,0 +1,312 @@
+"""The worker: runs the student's code in the sandbox and answers calls over the channel.
+
+Started as ``python -m judge_worker.main IN_FD OUT_FD``. It first drops privileges (when told
+to by ``JUDGE_UID``) and applies the process-count limit, then serves requests:
+
+``load``    run the submission's code cells (all statements, or definitions only)
+``call``    call a function or a method of a kept object; report arguments changed in place
+``attr``    read an attribute of a kept object (as plain data)
+``assign``  set an attribute or item of a kept object
+``names``   the callables defined by the submission
+``forget``  drop every kept object
+
+Everything crossing the channel is plain data (see ``wire``); objects that are not plain data
+stay here and travel as handles.
+"""
+
+import ast
+import copy
+import os
+import resource
+import signal
+import sys
+import time
+import traceback
+
+import numpy as np
+
+from . import functions, wire
+
+
+def drop_privileges():
+    uid = os.environ.get("JUDGE_UID")
+    if uid and os.getuid() == 0:
+        os.setgroups([])
+        os.setgid(int(uid))
+        os.setuid(int(uid))
+    nproc = os.environ.get("JUDGE_NPROC")
+    if nproc:
+        resource.setrlimit(resource.RLIMIT_NPROC, (int(nproc), int(nproc)))
+
+
+# ----------------------------------------------------------------------------- loading code
+
+_CHEAP_CALLS = {"float", "int", "str", "tuple", "list", "dict", "set", "frozenset", "range"}
+
+
+def strip_magics(source):
+    """Replace IPython magics and shell escapes with ``pass`` so plain Python can compile it."""
+    lines = source.splitlines()
+    if lines and lines[0].lstrip().startswith("%%"):
+        return "\n".join(["pass"] + lines[1:])
+    out = []
+    for line in lines:
+        stripped = line.lstrip()
+        indent = line[: len(line) - len(stripped)]
+        if stripped.startswith(("%", "!")) or (stripped.endswith("?") and "#" not in stripped):
+            out.append(indent + "pass")
+        elif "= !" in stripped or "= %" in stripped:
+            out.append(indent + "pass")
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def _is_cheap_value(node):
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call):
+            f = sub.func
+            root = f
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            name = root.id if isinstance(root, ast.Name) else ""
+            if not (
+                name in ("np", "numpy", "math")
+                or (isinstance(f, ast.Name) and f.id in _CHEAP_CALLS)
+            ):
+                return False
+        if isinstance(sub, ast.Lambda | ast.ListComp | ast.GeneratorExp | ast.DictComp):
+            continue
+    return True
+
+
+def _keep_definition(node):
+    if isinstance(node, ast.Import | ast.ImportFrom | ast.FunctionDef | ast.ClassDef):
+        return True
+    if isinstance(node, ast.AsyncFunctionDef):
+        return True
+    if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+        return _is_cheap_value(node.value)
+    if isinstance(node, ast.Try):
+        body = node.body + [s for h in node.handlers for s in h.body] + node.orelse
+        return all(_keep_definition(s) or isinstance(s, ast.Pass) for s in body)
+    return False
+
+
+def definitions_only(tree):
+    """The module ``tree`` reduced to imports, defs, classes and cheap constant assignments."""
+    tree.body = [node for node in tree.body if _keep_definition(node)]
+    return tree
+
+
+class Worker:
+    def __init__(self):
+        self.namespace = {"__name__": "__main__", "__builtins__": __builtins__}
+        self.objects = {}
+        self.next_id = 1
+        self.is_child = False
+
+    # -- requests ------------------------------------------------------------------
+
+    def load(self, cells, mode):
+        problems = []
+        for index, source in enumerate(cells):
+            filename = f"<cell {index + 1}>"
+            try:
+                tree = ast.parse(strip_magics(source), filename)
+            except SyntaxError as exc:
+                problems.append(
+                    {
+                        "cell": index + 1,
+                        "type": "SyntaxError",
+                        "message": f"{exc.msg} (line {exc.lineno})",
+                    }
+                )
+                continue
+            if mode == "definitions":
+                tree = definitions_only(tree)
+            try:
+                exec(compile(tree, filename, "exec"), self.namespace)
+            except BaseException as exc:  # noqa: BLE001  (SystemExit, KeyboardInterrupt too)
+                problems.append({"cell": index + 1, **describe(exc)})
+        names = sorted(
+            k for k, v in self.namespace.items() if callable(v) and not k.startswith("__")
+        )
+        return {"problems": problems, "names": names}
+
+    def call(self, target, args, kwargs, keep):
+        if isinstance(target, str):
+            fn = self.namespace.get(target)
+        else:
+            fn = getattr(target[0], target[1], None)
+        if not callable(fn):
+            return {"missing": True}
+        before = [_snapshot(a) for a in args]
+        events = []
+        old = np.seterrcall(lambda kind, flag: events.append(kind))
+        try:
+            with np.errstate(all="call"):
+                value = fn(*args, **kwargs)
+        except BaseException as exc:  # noqa: BLE001
+            return {"error": describe(exc)}
+        finally:
+            np.seterrcall(old)
+        changed = {}
+        for i, (arg, snap) in enumerate(zip(args, before, strict=True)):
+            if snap is not None and not _same(arg, snap):
+                changed[str(i)] = arg
+        if isinstance(value, tuple) and keep:
+            value = tuple(self.keep(v) if i in keep else v for i, v in enumerate(value))
+        elif keep == [-1]:
+            value = self.keep(value)
+        return {"value": value, "changed": changed, "fp": sorted(set(events))}
+
+    def keep(self, obj):
+        handle_id, type_name = self.make_handle(obj)
+        return wire.HandleRef(handle_id, type_name)
+
+    def make_handle(self, obj):
+        handle_id = self.next_id
+        self.next_id += 1
+        self.objects[handle_id] = obj
+        return handle_id, type(obj).__name__
+
+    def resolve_handle(self, handle_id, type_name):
+        if handle_id not in self.objects:
+            raise wire.WireError(f"unknown handle {handle_id}")
+        return self.objects[handle_id]
+
+    def fork(self, cpu_seconds, wall_seconds):
+        """Serve one test from a fresh copy of the loaded state.
+
+        The child answers the test's calls on the same channel and exits on ``end``. This
+        process waits, kills the child when the wall time runs out, and reports how it ended.
+        Returns None in the child.
+        """
+        pid = os.fork()
+        if pid == 0:
+            os.setpgid(0, 0)
+            self.is_child = True
+            resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+            return None
+        deadline = time.monotonic() + wall_seconds
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            if time.monotonic() > deadline:
+                _kill_group(pid)
+                os.waitpid(pid, 0)
+                return {"ended": "timeout"}
+            time.sleep(0.002)
+        _kill_group(pid)  # anything the test's code left running
+        if os.WIFSIGNALED(status):
+            return {"ended": "signal", "signal": os.WTERMSIG(status)}
+        return {"ended": "exit", "code": os.WEXITSTATUS(status)}
+
+    def serve(self, inp, out):
+        while True:
+            try:
+                frames = wire.read_frames(inp)
+            except EOFError:
+                return
+            request = wire.decode(frames, self.resolve_handle, functions.build)
+            op = request.get("op")
+            try:
+                if op == "load":
+                    reply = self.load(request["cells"], request.get("mode", "all"))
+                elif op == "call":
+                    reply = self.call(
+                        request["target"], request["args"], request["kwargs"], request["keep"]
+                    )
+                elif op == "attr":
+                    reply = {"value": copy.deepcopy(getattr(request["handle"], request["name"]))}
+                elif op == "assign":
+                    _assign(request["handle"], request["path"], request["value"])
+                    reply = {}
+                elif op == "names":
+                    reply = {"names": self.callables()}
+                elif op == "fork":
+                    reply = self.fork(request["cpu_seconds"], request["wall_seconds"])
+                    if reply is None:  # in the child: serve this test's calls
+                        continue
+                elif op == "end":
+                    if self.is_child:
+                        os._exit(0)
+                    reply = {}
+                else:
+                    reply = {"error": {"type": "ProtocolError", "message": f"unknown op {op!r}"}}
+            except BaseException as exc:  # noqa: BLE001
+                reply = {"error": describe(exc)}
+            try:
+                frames = wire.encode(reply, self.make_handle)
+            except Exception as exc:  # noqa: BLE001
+                frames = wire.encode({"error": {"type": "UnsendableResult", "message": str(exc)}})
+            wire.write_frames(out, frames)
+
+
+def _kill_group(pid):
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def _assign(obj, path, value):
+    if len(path) == 1:
+        setattr(obj, path[0], value)
+        return
+    target = getattr(obj, path[0])
+    for key in path[1:-1]:
+        target = target[key]
+    target[path[-1]] = value
+
+
+def _snapshot(value):
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, dict):
+        try:
+            return copy.deepcopy(value)
+        except Exception:  # noqa: BLE001
+            return None
+    return None
+
+
+def _same(a, b):
+    if isinstance(a, np.ndarray):
+        return (
+            isinstance(b, np.ndarray)
+            and a.shape == b.shape
+            and np.array_equal(a, b, equal_nan=True)
+        )
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    try:
+        return bool(a == b)
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def describe(exc):
+    """The exception as the student should see it: type, message, where in their cells."""
+    where = ""
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename.startswith("<cell"):
+            where = f"{frame.filename[1:-1]}, line {frame.lineno}"
+    message = str(exc)
+    if len(message) > 400:
+        message = message[:400] + "..."
+    return {"type": type(exc).__name__, "message": message, "where": where}
+
+
+def main():
+    in_fd, out_fd = int(sys.argv[1]), int(sys.argv[2])
+    drop_privileges()
+    inp = os.fdopen(in_fd, "rb", buffering=0)
+    out = os.fdopen(out_fd, "wb", buffering=0)
+    Worker().serve(inp, out)
+
+
+if __name__ == "__main__":
+    main()
