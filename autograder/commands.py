@@ -1,7 +1,56 @@
-"""The commands beyond ``judge``: release, grade, demo, mutation-report."""
+"""The commands beyond ``judge``: release, grade, mutation-report."""
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from autograder.judge import UsageError
+from autograder.suites import ASSIGNMENTS
 
 
 def register(sub) -> None:
     """Add the sub-commands to the CLI's argparse sub-parsers."""
+    p = sub.add_parser("grade", help="grade every submission of an assignment into nbgrader")
+    p.add_argument("assignment", choices=ASSIGNMENTS)
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel judges")
+    p.add_argument("--student", nargs="+", help="only these students")
+    p.add_argument("--fast", action="store_true", help="run only definitions, not experiments")
+    p.add_argument("--root", type=Path, help="course directory (default: current directory)")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("release", help="regenerate assignments/ from solutions/ with nbgrader")
+    p.add_argument("assignment", nargs="*", help="default: every assignment with a solution")
+    p.add_argument("--root", type=Path)
+    p.set_defaults(func=cmd_release)
+
+
+def cmd_grade(args) -> int:
+    from autograder.grading import Course, grade_class
+
+    course = Course.find(args.root)
+    csv_path = grade_class(
+        course,
+        args.assignment,
+        jobs=args.jobs,
+        students=args.student,
+        mode="definitions" if args.fast else "all",
+        progress=not args.no_progress,
+    )
+    print(f"scores written to {csv_path} and to the gradebook ({course.db_url})")
+    return 0
+
+
+def cmd_release(args) -> int:
+    from autograder.grading import Course
+    from autograder.release import release
+
+    course = Course.find(args.root)
+    names = args.assignment or [a for a in ASSIGNMENTS if (course.root / "solutions" / a).is_dir()]
+    for name in names:
+        if name not in ASSIGNMENTS:
+            raise UsageError(f"unknown assignment {name!r}")
+        release(course, name)
+        print(f"released {name} -> assignments/{name}/")
+    return 0

@@ -1,0 +1,306 @@
+"""Grading a class: every submission under ``submitted/*/NAME/``, in parallel, into nbgrader.
+
+Each submission is judged once per content: its report is kept in
+``.layerlab/reports/NAME/STUDENT.json`` with the submission's SHA-256, so an interrupted run
+resumes where it stopped and ``nbgrader autograde`` (through ``nbgrader_hooks``) reuses the
+same verdicts. Only this process writes the gradebook, one student per transaction, and a
+score is always set (never added), so a killed run never loses or double-counts a grade.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from autograder.judge import Report, UsageError, judge
+from autograder.suite import TestResult
+from autograder.suites import load_suite
+
+STATE_DIR = ".layerlab"
+
+
+@dataclass(frozen=True)
+class Course:
+    root: Path
+
+    @classmethod
+    def find(cls, start: Path | None = None) -> Course:
+        root = Path(start or Path.cwd()).resolve()
+        if not (root / "nbgrader_config.py").exists():
+            raise UsageError(
+                f"{root} is not a course directory (no nbgrader_config.py); run the command "
+                "from the repository root or pass --root."
+            )
+        return cls(root)
+
+    @property
+    def db_url(self) -> str:
+        return f"sqlite:///{self.root / 'gradebook.db'}"
+
+    def release_notebook(self, assignment: str) -> Path:
+        suite = load_suite(assignment)
+        return self.root / "assignments" / assignment / f"{suite.notebook}.ipynb"
+
+    def submissions(self, assignment: str, students: list[str] | None = None) -> dict[str, Path]:
+        """``{student: path}`` of every submitted notebook (or .py) for ``assignment``."""
+        found = {}
+        notebook = load_suite(assignment).notebook
+        for folder in sorted((self.root / "submitted").glob(f"*/{assignment}")):
+            student = folder.parent.name
+            if students and student not in students:
+                continue
+            candidates = [folder / f"{notebook}.ipynb", *sorted(folder.glob("*.ipynb"))]
+            candidates += sorted(folder.glob("*.py"))
+            path = next((p for p in candidates if p.is_file()), None)
+            if path is not None:
+                found[student] = path
+        return found
+
+    def report_path(self, assignment: str, student: str) -> Path:
+        return self.root / STATE_DIR / "reports" / assignment / f"{student}.json"
+
+    def salt(self) -> str:
+        path = self.root / STATE_DIR / "salt"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _atomic_write(path, secrets.token_hex(16))
+        return path.read_text().strip()
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def submission_seed(course: Course, assignment: str, student: str, digest: str) -> int:
+    """Inputs differ per submission and per course (secret salt), and stay the same when the
+    same file is graded again, so ``grade`` and ``nbgrader autograde`` agree."""
+    text = f"{course.salt()}:{assignment}:{student}:{digest}".encode()
+    return int.from_bytes(hashlib.sha256(text).digest()[:4], "big") >> 1
+
+
+def cached_report(course: Course, assignment: str, student: str, digest: str) -> dict | None:
+    path = course.report_path(assignment, student)
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if data.get("sha256") == digest else None
+
+
+def judge_student(course: Course, assignment: str, student: str, path: Path, mode: str) -> dict:
+    """Judge one submission (in a worker process of the pool) and return the report dict."""
+    digest = sha256(path)
+    seed = submission_seed(course, assignment, student, digest)
+    shown = str(path.relative_to(course.root))
+    report = judge(path, assignment=assignment, seed=seed, mode=mode, shown_path=shown)
+    data = report.as_dict()
+    data.update(student=student, sha256=digest, mode=mode, seconds=round(report.seconds, 3))
+    return data
+
+
+def report_for(course: Course, assignment: str, student: str, path: Path, mode: str) -> dict:
+    """The cached report of this exact file, or a fresh one (then cached)."""
+    digest = sha256(path)
+    data = cached_report(course, assignment, student, digest)
+    if data is None:
+        data = judge_student(course, assignment, student, path, mode)
+        store_report(course, assignment, student, data)
+    return data
+
+
+def store_report(course: Course, assignment: str, student: str, data: dict) -> None:
+    path = course.report_path(assignment, student)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(path, json.dumps(data, indent=1))
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+# ----------------------------------------------------------------------------- gradebook
+
+
+def ensure_assignment_in_gradebook(course: Course, assignment: str) -> None:
+    """Register the assignment and its graded cells (nbgrader generate_assignment into a
+    scratch release directory, so the committed ``assignments/`` is left alone)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(course.db_url) as gb:
+        try:
+            if gb.find_assignment(assignment).notebooks:
+                return
+        except MissingEntry:
+            pass
+    with tempfile.TemporaryDirectory() as scratch:
+        run_nbgrader(
+            course,
+            ["generate_assignment", assignment, "--force",
+             f"--CourseDirectory.release_directory={scratch}"],
+        )  # fmt: skip
+
+
+def run_nbgrader(course: Course, args: list[str]) -> None:
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    proc = subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args, "--log-level=WARN"],
+        cwd=course.root,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"nbgrader {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+
+
+def record_in_gradebook(gb, assignment: str, notebook: str, data: dict) -> None:
+    """Set the auto score of every graded test cell from the report (idempotent)."""
+    student = data["student"]
+    gb.update_or_create_student(student)
+    try:
+        gb.find_submission(assignment, student)
+    except Exception:  # noqa: BLE001  (MissingEntry)
+        gb.add_submission(assignment, student)
+    for test in data["tests"]:
+        try:
+            grade = gb.find_grade(test["id"], notebook, assignment, student)
+        except Exception:  # noqa: BLE001  (a test without a cell: nothing to record)
+            continue
+        grade.auto_score = min(float(test["score"]), float(grade.max_score))
+    gb.db.commit()
+
+
+def write_autograded_notebook(course: Course, assignment: str, notebook: str, data: dict):
+    """``autograded/STUDENT/NAME/NOTEBOOK.ipynb`` for nbgrader's feedback: the release
+    notebook's structure (trusted metadata), the student's answers where their cell ids
+    match, and the judge's verdict as each test cell's output."""
+    release = nbformat.read(course.release_notebook(assignment), as_version=4)
+    submitted = _read_student_cells(Path(course.root / data["submission"]))
+    by_test = {t["id"]: t for t in data["tests"]}
+    for cell in release.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        grade_id = meta.get("grade_id")
+        if meta.get("solution") and grade_id in submitted:
+            cell.source = submitted[grade_id]
+        if cell.cell_type == "code" and meta.get("grade") and grade_id in by_test:
+            cell.outputs = verdict_outputs(by_test[grade_id])
+    out = course.root / "autograded" / data["student"] / assignment / f"{notebook}.ipynb"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(out, nbformat.writes(release))
+
+
+def verdict_outputs(test: dict) -> list:
+    """A graded cell's outputs that make nbgrader record exactly the judge's score."""
+    text = f"[{test['status']}] {test['score']:g}/{test['max_score']:g}"
+    if test["status"] != "passed":
+        text += f": {test['message']}"
+    return [
+        nbformat.v4.new_output("stream", name="stdout", text=text + "\n"),
+        nbformat.v4.new_output(
+            "execute_result", data={"text/plain": repr(float(test["score"]))}, execution_count=1
+        ),
+    ]
+
+
+def _read_student_cells(path: Path) -> dict[str, str]:
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception:  # noqa: BLE001  (damaged notebook: feedback shows the release stubs)
+        return {}
+    cells = {}
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if isinstance(meta, dict) and meta.get("grade_id"):
+            cells[str(meta["grade_id"])] = cell.get("source", "")
+    return cells
+
+
+# ----------------------------------------------------------------------------- the command
+
+
+def grade_class(
+    course: Course,
+    assignment: str,
+    jobs: int,
+    students: list[str] | None = None,
+    mode: str = "all",
+    progress: bool = True,
+) -> Path:
+    """Grade every submission, record the gradebook, write the CSV; return the CSV path."""
+    from nbgrader.api import Gradebook
+    from tqdm import tqdm
+
+    suite = load_suite(assignment)
+    subs = course.submissions(assignment, students)
+    if not subs:
+        raise UsageError(
+            f"no submissions found under {course.root / 'submitted'}/*/{assignment}/; "
+            "collect them first (nbgrader zip_collect or copy them there)."
+        )
+    ensure_assignment_in_gradebook(course, assignment)
+    reports: dict[str, dict] = {}
+    todo = {}
+    for student, path in subs.items():
+        cached = cached_report(course, assignment, student, sha256(path))
+        if cached is not None:
+            reports[student] = cached
+        else:
+            todo[student] = path
+    bar = tqdm(total=len(subs), initial=len(reports), disable=not progress, unit="sub",
+               desc=f"grading {assignment}")  # fmt: skip
+    with Gradebook(course.db_url) as gb:
+        for data in reports.values():
+            record_in_gradebook(gb, assignment, suite.notebook, data)
+            write_autograded_notebook(course, assignment, suite.notebook, data)
+        with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
+            futures = {
+                pool.submit(judge_student, course, assignment, s, p, mode): s
+                for s, p in todo.items()
+            }
+            for future in as_completed(futures):
+                data = future.result()
+                store_report(course, assignment, data["student"], data)
+                record_in_gradebook(gb, assignment, suite.notebook, data)
+                write_autograded_notebook(course, assignment, suite.notebook, data)
+                reports[data["student"]] = data
+                bar.update(1)
+    bar.close()
+    return write_csv(course, assignment, suite, reports)
+
+
+def write_csv(course: Course, assignment: str, suite, reports: dict[str, dict]) -> Path:
+    path = course.root / f"grades-{assignment}.csv"
+    test_ids = [t.id for t in suite.tests]
+    rows = []
+    for student in sorted(reports):
+        data = reports[student]
+        scores = {t["id"]: t["score"] for t in data["tests"]}
+        rows.append([student, data["score"], data["max_score"], data["seed"]]
+                    + [scores.get(t, 0.0) for t in test_ids])  # fmt: skip
+    fd, tmp = tempfile.mkstemp(dir=course.root, prefix=".grades-")
+    with os.fdopen(fd, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["student", "score", "max_score", "seed", *test_ids])
+        writer.writerows(rows)
+    os.replace(tmp, path)
+    return path
+
+
+def report_from_dict(data: dict) -> Report:
+    tests = [TestResult(**t) for t in data["tests"]]
+    return Report(data["assignment"], data["submission"], data["seed"], tests, data["notes"])
