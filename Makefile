@@ -46,7 +46,7 @@ student-bundle: $(STAMP)
 	$(BIN)/python -m autograder student-bundle
 
 lock: $(STAMP)
-	$(BIN)/python -m pip freeze --exclude-editable | sed '1i # Full pinned set of the tested environment (pip install -c requirements-lock.txt). Regenerate with `make lock`.' > requirements-lock.txt
+	$(BIN)/python -m pip freeze --all --exclude-editable | sed '1i # Full pinned set of the tested environment (pip install -c requirements-lock.txt). Regenerate with `make lock`.' > requirements-lock.txt
 
 ## system-deps: Debian packages the sandbox and browser tests use (needs root)
 system-deps:

@@ -20,6 +20,10 @@ def register(sub) -> None:
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=cmd_grade)
 
+    p = sub.add_parser("demo", help="grade sample submissions in a throwaway course (demo/)")
+    p.add_argument("--jobs", type=int, default=2)
+    p.set_defaults(func=lambda args: __import__("autograder.demo").demo.main(jobs=args.jobs))
+
     p = sub.add_parser("release", help="regenerate assignments/ from solutions/ with nbgrader")
     p.add_argument("assignment", nargs="*", help="default: every assignment with a solution")
     p.add_argument("--root", type=Path)

@@ -1,0 +1,130 @@
+"""``python -m autograder demo``: a whole grading run on a throwaway course in ``demo/``.
+
+Copies the course (config, solutions, release) to ``demo/course``, writes sample submissions
+(correct, partly wrong, broken, hostile) built from the solution and the mutant catalog,
+grades them with ``grade`` and prints the gradebook as nbgrader recorded it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+
+from autograder.grading import Course, grade_class
+from autograder.mutation import ROOT, apply_entry, load_catalog
+from autograder.suites import load_suite
+
+DEMO_ASSIGNMENT = "a1_activations"
+
+HOSTILE = """
+import numpy as np, os
+np.allclose = lambda *a, **k: True            # tamper with the checker's numpy
+for target in ["../../gradebook.db", "../../../gradebook.db", "/tmp/../gradebook.db"]:
+    try:
+        open(target, "w").write("vandalized")   # try to destroy the gradebook
+    except OSError:
+        pass
+def relu_forward(x):
+    os._exit(1)                                  # kill the interpreter mid-test
+"""
+
+
+def build_course(dest: Path) -> Course:
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    shutil.copy2(ROOT / "nbgrader_config.py", dest / "nbgrader_config.py")
+    for folder in ("solutions", "assignments"):
+        shutil.copytree(ROOT / folder, dest / folder)
+    return Course(dest)
+
+
+def student_notebook(
+    course: Course, assignment: str, code_cells: list[str]
+) -> nbformat.NotebookNode:
+    """The release notebook with its solution cells filled from ``code_cells`` (solution
+    notebook order) — what a student who wrote that code would hand in."""
+    suite = load_suite(assignment)
+    solution = nbformat.read(course.root / "solutions" / assignment / f"{suite.notebook}.ipynb", 4)
+    release = nbformat.read(course.release_notebook(assignment), 4)
+    by_id = {}
+    code_iter = iter(code_cells)
+    for cell in solution.cells:
+        if cell.cell_type != "code":
+            continue
+        source = next(code_iter, cell.source)
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            by_id[meta.get("grade_id")] = source
+    extra = code_cells[len([c for c in solution.cells if c.cell_type == "code"]) :]
+    for cell in release.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.cell_type == "code" and grade_id in by_id:
+            cell.source = by_id[grade_id]
+    for source in extra:
+        release.cells.append(nbformat.v4.new_code_cell(source))
+    return release
+
+
+def write_samples(course: Course, assignment: str) -> dict[str, str]:
+    """Create the sample submissions; return ``{student: what it is}``."""
+    from autograder.mutation import solution_cells
+
+    suite = load_suite(assignment)
+    cells = solution_cells(suite)
+    mutants, _ = load_catalog(assignment)
+    samples = {
+        "alice": ("correct", cells),
+        "bob": ("two bugs: " + ", ".join(m.id for m in mutants[:2]),
+                apply_entry(apply_entry(cells, mutants[0].replace), mutants[1].replace)),
+        "dave": ("hostile (patches numpy, vandalizes files, exits)", cells + [HOSTILE]),
+    }  # fmt: skip
+    described = {}
+    for student, (what, code) in samples.items():
+        folder = course.root / "submitted" / student / assignment
+        folder.mkdir(parents=True)
+        nb = student_notebook(course, assignment, code)
+        nbformat.write(nb, folder / f"{suite.notebook}.ipynb")
+        described[student] = what
+    broken = course.root / "submitted" / "carol" / assignment
+    broken.mkdir(parents=True)
+    (broken / f"{suite.notebook}.ipynb").write_text('{"cells": [ {"cell_type": "code", "sour')
+    described["carol"] = "broken (truncated notebook file)"
+    unsubmitted = course.release_notebook(assignment)
+    folder = course.root / "submitted" / "erin" / assignment
+    folder.mkdir(parents=True)
+    shutil.copy2(unsubmitted, folder / unsubmitted.name)
+    described["erin"] = "the unmodified release (nothing implemented)"
+    return dict(sorted(described.items()))
+
+
+def gradebook_table(course: Course, assignment: str, described: dict[str, str]) -> str:
+    from nbgrader.api import Gradebook
+
+    lines = [f"{'student':<8} {'score':>9}  submission", "-" * 72]
+    with Gradebook(course.db_url) as gb:
+        for student, what in described.items():
+            sub = gb.find_submission(assignment, student)
+            lines.append(f"{student:<8} {sub.score:>5g}/{sub.max_score:<3g}  {what}")
+    return "\n".join(lines)
+
+
+def main(dest: Path | None = None, jobs: int = 2) -> int:
+    dest = dest or ROOT / "demo" / "course"
+    suite = load_suite(DEMO_ASSIGNMENT)
+    course = build_course(dest)
+    described = write_samples(course, DEMO_ASSIGNMENT)
+    print(f"demo course in {course.root}: {len(described)} submissions of {suite.assignment}")
+    csv_path = grade_class(course, DEMO_ASSIGNMENT, jobs=jobs)
+    print()
+    print("nbgrader gradebook:")
+    print(gradebook_table(course, DEMO_ASSIGNMENT, described))
+    print(f"\nCSV: {csv_path}")
+    dave = json.loads(course.report_path(DEMO_ASSIGNMENT, "dave").read_text())
+    failed = [t for t in dave["tests"] if t["status"] != "passed"]
+    print(f"dave's hostile submission: {len(failed)} tests lost, e.g. {failed[0]['id']}: "
+          f"[{failed[0]['status']}] {failed[0]['message']}" if failed else "")  # fmt: skip
+    return 0
