@@ -24,6 +24,11 @@ def register(sub) -> None:
     p.add_argument("--jobs", type=int, default=2)
     p.set_defaults(func=lambda args: __import__("autograder.demo").demo.main(jobs=args.jobs))
 
+    p = sub.add_parser("mutation-report", help="catalog of mutants and variants vs the suites")
+    p.add_argument("assignment", nargs="*", help="default: every assignment with a catalog")
+    p.add_argument("--seed", type=int, default=1234)
+    p.set_defaults(func=cmd_mutation_report)
+
     p = sub.add_parser("release", help="regenerate assignments/ from solutions/ with nbgrader")
     p.add_argument("assignment", nargs="*", help="default: every assignment with a solution")
     p.add_argument("--root", type=Path)
@@ -58,3 +63,15 @@ def cmd_release(args) -> int:
         release(course, name)
         print(f"released {name} -> assignments/{name}/")
     return 0
+
+
+def cmd_mutation_report(args) -> int:
+    from autograder.mutation import ROOT, mutation_report
+    from autograder.suites import load_suite
+
+    names = args.assignment or [
+        a for a in ASSIGNMENTS if (ROOT / "tests" / "catalog" / f"{a}.py").exists()
+    ]
+    text, perfect = mutation_report([load_suite(n) for n in names], seed=args.seed)
+    print(text)
+    return 0 if perfect else 1

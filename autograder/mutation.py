@@ -86,3 +86,55 @@ def load_catalog(assignment: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return list(module.MUTANTS), list(module.VARIANTS)
+
+
+@dataclass
+class EntryOutcome:
+    entry: Entry
+    score: float
+    max_score: float
+    messages: list[str]
+
+    @property
+    def full_marks(self) -> bool:
+        return self.score >= self.max_score
+
+
+def evaluate_catalog(suite: Suite, seed: int = 1234):
+    """``(mutant outcomes, variant outcomes)`` for the assignment's catalog."""
+    mutants, variants = load_catalog(suite.assignment)
+    cells = solution_cells(suite)
+
+    def outcome(entry: Entry) -> EntryOutcome:
+        try:
+            results = grade_in_process(suite, apply_entry(cells, entry.replace), seed)
+        except Exception as exc:  # noqa: BLE001  (an entry that does not even load)
+            return EntryOutcome(entry, 0.0, suite.max_score, [f"does not load: {exc}"])
+        score = sum(r.score for r in results)
+        messages = [f"{r.id}: {r.message}" for r in results if r.status != "passed"]
+        return EntryOutcome(entry, score, suite.max_score, messages)
+
+    return [outcome(m) for m in mutants], [outcome(v) for v in variants]
+
+
+def mutation_report(suites: list[Suite], seed: int = 1234) -> tuple[str, bool]:
+    """The printable report and whether every mutant was killed and every variant passed."""
+    lines, perfect = [], True
+    for suite in suites:
+        mutants, variants = evaluate_catalog(suite, seed)
+        killed = sum(not m.full_marks for m in mutants)
+        full = sum(v.full_marks for v in variants)
+        perfect &= killed == len(mutants) and full == len(variants)
+        lines += [
+            f"== {suite.assignment}: mutants killed {killed}/{len(mutants)}, "
+            f"correct variants at full marks {full}/{len(variants)}",
+        ]
+        for m in mutants:
+            verdict = "KILLED " if not m.full_marks else "SURVIVED"
+            first = m.messages[0] if m.messages else "(no failing test)"
+            lines.append(f"  {verdict} {m.entry.id:<34} {m.score:g}/{m.max_score:g}  {first}")
+        for v in variants:
+            verdict = "full   " if v.full_marks else "LOST   "
+            first = "" if v.full_marks else (v.messages[0] if v.messages else "")
+            lines.append(f"  {verdict} {v.entry.id:<34} {v.score:g}/{v.max_score:g}  {first}")
+    return "\n".join(lines), perfect
