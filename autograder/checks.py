@@ -116,7 +116,7 @@ def _gradients(t: TestContext, layer: str, value, names: Sequence[str]) -> tuple
 
 def no_fp_warnings(t: TestContext, name: str) -> bool:
     """Record whether the last call raised numpy floating-point warnings."""
-    events = t.fp_events
+    events = [e for e in t.fp_events if e != "underflow"]  # exp(-1e4) == 0 is correct
     return t.check(
         f"{name} stability",
         not events,

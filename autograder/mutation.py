@@ -16,7 +16,7 @@ from pathlib import Path
 
 from autograder.submission import read_submission
 from autograder.suite import LocalStudent, Suite, TestResult, run_test
-from autograder.worker.main import definitions_only, strip_magics
+from autograder.worker.main import run_definitions, strip_magics
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -61,8 +61,8 @@ def namespace_from_cells(cells: list[str]) -> dict:
     """Execute the definitions of ``cells`` (no experiments, no test cells) in a fresh dict."""
     namespace: dict = {"__name__": "__catalog__"}
     for index, cell in enumerate(cells):
-        tree = definitions_only(ast.parse(strip_magics(cell), f"<cell {index + 1}>"))
-        exec(compile(tree, f"<cell {index + 1}>", "exec"), namespace)
+        filename = f"<cell {index + 1}>"
+        run_definitions(ast.parse(strip_magics(cell), filename), filename, namespace)
     return namespace
 
 

@@ -322,8 +322,9 @@ class LocalStudent:
             fn = self.namespace[target]
         else:
             fn = getattr(target[0].obj, target[1])
-        args = [self._resolve(a) for a in args]
-        kwargs = {k: self._resolve(v) for k, v in kwargs.items()}
+        # Copies, as the sandbox's channel makes: writes by the student never reach the test.
+        args = [self._resolve(_copy_plain(a)) for a in args]
+        kwargs = {k: self._resolve(_copy_plain(v)) for k, v in kwargs.items()}
         before = [copy.deepcopy(a) if isinstance(a, np.ndarray | dict) else None for a in args]
         events: list[str] = []
         old = np.seterrcall(lambda kind, flag: events.append(kind))
@@ -362,6 +363,17 @@ class LocalStudent:
             setattr(handle.obj, path[0], value)
         else:
             target[path[-1]] = value
+
+
+def _copy_plain(value):
+    """Copy arrays and containers of plain data; leave handles and everything else as is."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, list | tuple):
+        return type(value)(_copy_plain(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _copy_plain(v) for k, v in value.items()}
+    return value
 
 
 def _name(target) -> str:

@@ -99,6 +99,20 @@ def definitions_only(tree):
     return tree
 
 
+def run_definitions(tree, filename, namespace):
+    """Execute the definitions of ``tree`` one statement at a time, so one that fails (a
+    constant computed from a value the experiments would have made) loses only itself.
+    Returns the exceptions raised."""
+    failures = []
+    for node in definitions_only(tree).body:
+        module = ast.Module(body=[node], type_ignores=[])
+        try:
+            exec(compile(module, filename, "exec"), namespace)
+        except BaseException as exc:  # noqa: BLE001
+            failures.append(exc)
+    return failures
+
+
 class Worker:
     def __init__(self):
         self.namespace = {"__name__": "__main__", "__builtins__": __builtins__}
@@ -124,7 +138,9 @@ class Worker:
                 )
                 continue
             if mode == "definitions":
-                tree = definitions_only(tree)
+                failures = run_definitions(tree, filename, self.namespace)
+                problems += [{"cell": index + 1, **describe(exc)} for exc in failures[:1]]
+                continue
             try:
                 exec(compile(tree, filename, "exec"), self.namespace)
             except BaseException as exc:  # noqa: BLE001  (SystemExit, KeyboardInterrupt too)
