@@ -44,10 +44,10 @@ class JudgeVerdicts(Preprocessor):
 
 def configure(c) -> None:
     """Swap nbgrader's Execute step for the judge (keeps the rest of its grading pass)."""
+    from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.preprocessors import (
         AssignLatePenalties,
         CheckCellMetadata,
-        ClearMetadataPreprocessor,
         LimitOutput,
         SaveAutoGrades,
     )

@@ -392,6 +392,8 @@ def _to_wire(value):
 def _raised_problem(error: dict, during: str, limits: Limits) -> StudentCodeProblem:
     kind, message = error.get("type", "Exception"), error.get("message", "")
     where = f" ({error['where']})" if error.get("where") else ""
+    if kind == "NotImplementedError":
+        return StudentRaised(f"{during} is not implemented yet (it raises NotImplementedError).")
     if kind == "MemoryError":
         gib = limits.memory_bytes / 1024**3
         return WorkerKilled(f"{during} ran out of memory (limit {gib:g} GiB){where}.")
