@@ -76,10 +76,12 @@ def write_samples(course: Course, assignment: str) -> dict[str, str]:
     suite = load_suite(assignment)
     cells = solution_cells(suite)
     mutants, _ = load_catalog(assignment)
+    two_bugs = [mutants[0]]
+    two_bugs += [m for m in mutants if not set(m.replace) & set(mutants[0].replace)][:1]
     samples = {
         "alice": ("correct", cells),
-        "bob": ("two bugs: " + ", ".join(m.id for m in mutants[:2]),
-                apply_entry(apply_entry(cells, mutants[0].replace), mutants[1].replace)),
+        "bob": ("two bugs: " + ", ".join(m.id for m in two_bugs),
+                apply_entry(apply_entry(cells, two_bugs[0].replace), two_bugs[1].replace)),
         "dave": ("hostile (patches numpy, vandalizes files, exits)", cells + [HOSTILE]),
     }  # fmt: skip
     described = {}
@@ -102,10 +104,10 @@ def write_samples(course: Course, assignment: str) -> dict[str, str]:
 
 
 def gradebook_table(course: Course, assignment: str, described: dict[str, str]) -> str:
-    from nbgrader.api import Gradebook
+    from autograder.grading import open_gradebook
 
     lines = [f"{'student':<8} {'score':>9}  submission", "-" * 72]
-    with Gradebook(course.db_url) as gb:
+    with open_gradebook(course) as gb:
         for student, what in described.items():
             sub = gb.find_submission(assignment, student)
             lines.append(f"{student:<8} {sub.score:>5g}/{sub.max_score:<3g}  {what}")

@@ -17,6 +17,7 @@ import secrets
 import subprocess
 import sys
 import tempfile
+import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,12 +136,23 @@ def _atomic_write(path: Path, text: str) -> None:
 # ----------------------------------------------------------------------------- gradebook
 
 
+def open_gradebook(course: Course):
+    """nbgrader's Gradebook for the course (nbgrader runs ``alembic`` from PATH: put this
+    environment's ``bin/`` there first)."""
+    from nbgrader.api import Gradebook
+
+    bindir = str(Path(sys.executable).parent)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+    return Gradebook(course.db_url)
+
+
 def ensure_assignment_in_gradebook(course: Course, assignment: str) -> None:
     """Register the assignment and its graded cells (nbgrader generate_assignment into a
     scratch release directory, so the committed ``assignments/`` is left alone)."""
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
 
-    with Gradebook(course.db_url) as gb:
+    with open_gradebook(course) as gb:
         try:
             if gb.find_assignment(assignment).notebooks:
                 return
@@ -175,7 +187,9 @@ def record_in_gradebook(gb, assignment: str, notebook: str, data: dict) -> None:
     try:
         gb.find_submission(assignment, student)
     except Exception:  # noqa: BLE001  (MissingEntry)
-        gb.add_submission(assignment, student)
+        with warnings.catch_warnings():  # SQLAlchemy autoflush chatter inside nbgrader
+            warnings.simplefilter("ignore")
+            gb.add_submission(assignment, student)
     for test in data["tests"]:
         try:
             grade = gb.find_grade(test["id"], notebook, assignment, student)
@@ -242,7 +256,6 @@ def grade_class(
     progress: bool = True,
 ) -> Path:
     """Grade every submission, record the gradebook, write the CSV; return the CSV path."""
-    from nbgrader.api import Gradebook
     from tqdm import tqdm
 
     suite = load_suite(assignment)
@@ -263,7 +276,7 @@ def grade_class(
             todo[student] = path
     bar = tqdm(total=len(subs), initial=len(reports), disable=not progress, unit="sub",
                desc=f"grading {assignment}")  # fmt: skip
-    with Gradebook(course.db_url) as gb:
+    with open_gradebook(course) as gb:
         for data in reports.values():
             record_in_gradebook(gb, assignment, suite.notebook, data)
             write_autograded_notebook(course, assignment, suite.notebook, data)

@@ -25,9 +25,9 @@ pytestmark = [
 
 
 def scores_in_gradebook(course, assignment):
-    from nbgrader.api import Gradebook
+    from autograder.grading import open_gradebook
 
-    with Gradebook(course.db_url) as gb:
+    with open_gradebook(course) as gb:
         return {s.student.id: s.score for s in gb.find_assignment(assignment).submissions}
 
 
