@@ -106,11 +106,13 @@ def write_samples(course: Course, assignment: str) -> dict[str, str]:
 def gradebook_table(course: Course, assignment: str, described: dict[str, str]) -> str:
     from autograder.grading import open_gradebook
 
-    lines = [f"{'student':<8} {'score':>9}  submission", "-" * 72]
+    lines = [f"{'student':<8} {'score':>12}  submission", "-" * 80]
     with open_gradebook(course) as gb:
         for student, what in described.items():
             sub = gb.find_submission(assignment, student)
-            lines.append(f"{student:<8} {sub.score:>5g}/{sub.max_score:<3g}  {what}")
+            lines.append(f"{student:<8} {sub.score:>7.2f}/{sub.max_score:<4g}  {what}")
+    manual = load_suite(assignment).max_score
+    lines.append(f"(maximum includes the hand-graded questions; autograded part: {manual:g})")
     return "\n".join(lines)
 
 
