@@ -66,7 +66,9 @@ def test_nbgrader_autograde_agrees_with_grade(graded):
         [sys.executable, "-m", "nbgrader", "autograde", DEMO_ASSIGNMENT, "--force"],
         cwd=course.root, env=nbgrader_env(), capture_output=True, text=True,
     )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    # nbgrader itself cannot open carol's truncated file and says so; everyone else is graded.
+    errors = [line for line in proc.stderr.splitlines() if "ERROR" in line and "student" in line]
+    assert all("'carol'" in line for line in errors), proc.stderr[-3000:]
     after = scores_in_gradebook(course, DEMO_ASSIGNMENT)
     for student in ("alice", "bob", "dave", "erin"):
         assert after[student] == pytest.approx(before[student]), student
