@@ -73,6 +73,7 @@ def backward(
     wrt: Sequence[int] | None = None,
     kwargs: dict | None = None,
     rtol: float = 1e-6,
+    atol: float = 0.0,
     factors: dict | None = None,
     expected: Sequence[np.ndarray] | None = None,
     mutable: Sequence[int] = (),
@@ -81,7 +82,8 @@ def backward(
 
     ``names`` are the differentiated arguments' names (``["x", "gamma", "beta"]``) and ``wrt``
     their positions (default 0..len(names)-1). The reference is the numeric gradient of the
-    oracle unless ``expected`` gives it. Backward is called twice with the same cache: the
+    oracle unless ``expected`` gives it; ``atol`` absorbs the reference's own round-off where
+    a derivative crosses zero. Backward is called twice with the same cache: the
     answers must agree. Returns the student's gradients.
     """
     kwargs = dict(kwargs or {})
@@ -101,8 +103,8 @@ def backward(
     )
     for k, i in enumerate(wrt):
         ref = expected[k] if expected is not None else reference_vjp(oracle, args, i, dout, kwargs)
-        t.close(f"{layer}_backward d{names[k]}", grads[k], ref, rtol=rtol, factors=factors,
-                actual_label="analytic", expected_label="numeric")  # fmt: skip
+        t.close(f"{layer}_backward d{names[k]}", grads[k], ref, rtol=rtol, atol=atol,
+                factors=factors, actual_label="analytic", expected_label="numeric")  # fmt: skip
     return grads
 
 

@@ -277,10 +277,12 @@ class WorkerClient:
         return reply["value"], changed, list(reply.get("fp", []))
 
     def attr(self, handle: Handle, name: str):
-        return self._request({"op": "attr", "handle": _ref(handle), "name": name})["value"]
+        message = {"op": "attr", "handle": _ref(handle), "name": name}
+        return self._request(message, during=f"reading {handle.type_name}.{name}")["value"]
 
     def assign(self, handle: Handle, path, value) -> None:
-        self._request({"op": "assign", "handle": _ref(handle), "path": list(path), "value": value})
+        message = {"op": "assign", "handle": _ref(handle), "path": list(path), "value": value}
+        self._request(message, during=f"setting {handle.type_name}.{'.'.join(path)}")
 
     # -- the channel -------------------------------------------------------------------
 

@@ -353,6 +353,8 @@ class LocalStudent:
         return Handle(id(obj), type(obj).__name__, obj)
 
     def attr(self, handle, name):
+        if not hasattr(handle.obj, name):
+            raise StudentRaised(f"{handle.type_name} has no attribute {name!r}.")
         return copy.deepcopy(getattr(handle.obj, name))
 
     def assign(self, handle, path, value):
