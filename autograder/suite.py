@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from autograder.worker.main import same_value
 from layerlab.gradcheck import Comparison, compare
 
 # ----------------------------------------------------------------------------- outcomes
@@ -337,7 +338,7 @@ class LocalStudent:
             np.seterrcall(old)
         changed = {}
         for i, (a, b) in enumerate(zip(args, before, strict=True)):
-            if b is not None and not _same(a, b):
+            if b is not None and not same_value(a, b):
                 changed[i] = copy.deepcopy(a)
         return self._wrap(value, keep), changed, sorted(set(events))
 
@@ -390,14 +391,3 @@ def _plain(v) -> bool:
     if isinstance(v, dict):
         return all(isinstance(k, str) and _plain(x) for k, x in v.items())
     return False
-
-
-def _same(a, b) -> bool:
-    if isinstance(a, np.ndarray):
-        return isinstance(b, np.ndarray) and a.shape == b.shape and np.array_equal(a, b, True)
-    if isinstance(a, dict):
-        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    try:
-        return bool(a == b)
-    except Exception:  # noqa: BLE001
-        return False

@@ -169,7 +169,7 @@ class Worker:
             np.seterrcall(old)
         changed = {}
         for i, (arg, snap) in enumerate(zip(args, before, strict=True)):
-            if snap is not None and not _same(arg, snap):
+            if snap is not None and not same_value(arg, snap):
                 changed[str(i)] = arg
         if isinstance(value, tuple) and keep:
             value = tuple(self.keep(v) if i in keep else v for i, v in enumerate(value))
@@ -289,7 +289,8 @@ def _snapshot(value):
     return None
 
 
-def _same(a, b):
+def same_value(a, b):
+    """Whether an argument is unchanged: arrays bit for bit (NaN equal), dicts key by key."""
     if isinstance(a, np.ndarray):
         return (
             isinstance(b, np.ndarray)
@@ -297,7 +298,8 @@ def _same(a, b):
             and np.array_equal(a, b, equal_nan=True)
         )
     if isinstance(a, dict):
-        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+        same_keys = isinstance(b, dict) and a.keys() == b.keys()
+        return same_keys and all(same_value(a[k], b[k]) for k in a)
     try:
         return bool(a == b)
     except Exception:  # noqa: BLE001
