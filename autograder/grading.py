@@ -24,8 +24,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.judge import Report, UsageError, judge
-from autograder.suite import TestResult
+from autograder.judge import UsageError, judge
 from autograder.suites import load_suite
 
 STATE_DIR = ".layerlab"
@@ -99,9 +98,11 @@ def cached_report(course: Course, assignment: str, student: str, digest: str) ->
     return data if data.get("sha256") == digest else None
 
 
-def judge_student(course: Course, assignment: str, student: str, path: Path, mode: str) -> dict:
-    """Judge one submission (in a worker process of the pool) and return the report dict."""
-    digest = sha256(path)
+def judge_student(
+    course: Course, assignment: str, student: str, path: Path, mode: str, digest: str
+) -> dict:
+    """Judge one submission (in a worker process of the pool) and return the report dict;
+    ``digest`` is the file's SHA-256."""
     seed = submission_seed(course, assignment, student, digest)
     shown = str(path.relative_to(course.root))
     report = judge(path, assignment=assignment, seed=seed, mode=mode, shown_path=shown)
@@ -115,7 +116,7 @@ def report_for(course: Course, assignment: str, student: str, path: Path, mode: 
     digest = sha256(path)
     data = cached_report(course, assignment, student, digest)
     if data is None:
-        data = judge_student(course, assignment, student, path, mode)
+        data = judge_student(course, assignment, student, path, mode, digest)
         store_report(course, assignment, student, data)
     return data
 
@@ -269,11 +270,12 @@ def grade_class(
     reports: dict[str, dict] = {}
     todo = {}
     for student, path in subs.items():
-        cached = cached_report(course, assignment, student, sha256(path))
+        digest = sha256(path)
+        cached = cached_report(course, assignment, student, digest)
         if cached is not None:
             reports[student] = cached
         else:
-            todo[student] = path
+            todo[student] = (path, digest)
     bar = tqdm(total=len(subs), initial=len(reports), disable=not progress, unit="sub",
                desc=f"grading {assignment}")  # fmt: skip
     with open_gradebook(course) as gb:
@@ -282,8 +284,8 @@ def grade_class(
             write_autograded_notebook(course, assignment, suite.notebook, data)
         with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
             futures = {
-                pool.submit(judge_student, course, assignment, s, p, mode): s
-                for s, p in todo.items()
+                pool.submit(judge_student, course, assignment, s, p, mode, d): s
+                for s, (p, d) in todo.items()
             }
             for future in as_completed(futures):
                 data = future.result()
@@ -312,8 +314,3 @@ def write_csv(course: Course, assignment: str, suite, reports: dict[str, dict]) 
         writer.writerows(rows)
     os.replace(tmp, path)
     return path
-
-
-def report_from_dict(data: dict) -> Report:
-    tests = [TestResult(**t) for t in data["tests"]]
-    return Report(data["assignment"], data["submission"], data["seed"], tests, data["notes"])

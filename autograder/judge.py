@@ -14,7 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.sandbox import Limits, WorkerClient, sandbox_warning
-from autograder.submission import SubmissionError, infer_assignment, read_submission
+from autograder.submission import (
+    Submission,
+    SubmissionError,
+    infer_assignment,
+    read_submission,
+)
 from autograder.suite import (
     MissingFunction,
     StudentCodeProblem,
@@ -74,12 +79,9 @@ def resolve_assignment(path: Path, assignment: str | None) -> str:
     known = {s.assignment: s.functions for s in available_suites()}
     try:
         sub = read_submission(path)
-    except SubmissionError:
-        sub = None
-    guess = infer_assignment(sub, known) if sub else None
-    if guess is None:
-        stem = path.stem.lower()
-        guess = next((name for name in known if name in stem or name[:2] == stem[:2]), None)
+    except SubmissionError:  # unreadable: the file name alone may still tell
+        sub = Submission(path, [])
+    guess = infer_assignment(sub, known)
     if guess is None:
         raise UsageError(
             f"cannot tell which assignment {path} answers; pass --assignment "

@@ -21,7 +21,6 @@ import sys
 import tempfile
 import threading
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,10 +50,6 @@ class Limits:
     message_bytes: int = 256 * 1024**2
 
 
-class SandboxUnavailable(RuntimeError):
-    pass
-
-
 def bwrap_path() -> str | None:
     """The bubblewrap binary when it is installed and usable here, else None."""
     if os.environ.get("LAYERLAB_NO_BWRAP"):
@@ -76,9 +71,9 @@ def _ancestor_dirs(path: Path) -> list[str]:
     return [str(p) for p in reversed(path.parents) if str(p) != "/"]
 
 
-def bwrap_command(bwrap: str, workdir: Path, python: str, uid: int) -> list[str]:
+def bwrap_command(bwrap: str, workdir: Path, env: dict[str, str]) -> list[str]:
     """The bubblewrap command line that runs the worker with ``workdir`` as its only
-    writable (and only project) directory."""
+    writable (and only project) directory and ``env`` as its whole environment."""
     cmd = [
         bwrap,
         "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
@@ -109,12 +104,12 @@ def bwrap_command(bwrap: str, workdir: Path, python: str, uid: int) -> list[str]
         created.add(dst)
     cmd += ["--bind", str(workdir), SANDBOX_HOME, "--chdir", SANDBOX_HOME]
     cmd += ["--clearenv"]
-    for key, value in worker_environment(uid).items():
+    for key, value in env.items():
         cmd += ["--setenv", key, value]
     return cmd
 
 
-def worker_environment(uid: int | None) -> dict[str, str]:
+def worker_environment(uid: int | None, processes: int) -> dict[str, str]:
     env = {
         "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
         "HOME": SANDBOX_HOME,
@@ -127,6 +122,7 @@ def worker_environment(uid: int | None) -> dict[str, str]:
         "OMP_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
         "LANG": "C.UTF-8",
+        "JUDGE_NPROC": str(processes),
     }
     if uid is not None:
         env["JUDGE_UID"] = str(uid)
@@ -155,14 +151,12 @@ class WorkerClient:
         self.in_test = False
         self.deadline = 0.0
         self.workdir: Path | None = None
-        self.starts = 0
 
     # -- life cycle ----------------------------------------------------------------
 
     def start(self) -> None:
         """Start the worker and load the submission's code (raises StudentCodeProblem)."""
         self.close()
-        self.starts += 1
         self.workdir = Path(tempfile.mkdtemp(prefix="layerlab-sandbox-"))
         shutil.copy2(self.submission, self.workdir / self.submission.name)
         to_worker_r, to_worker_w = os.pipe()
@@ -171,14 +165,10 @@ class WorkerClient:
         if uid is not None:
             os.chown(self.workdir, uid, uid)
             os.chown(self.workdir / self.submission.name, uid, uid)
-        env = worker_environment(uid)
-        env["JUDGE_NPROC"] = str(self.limits.processes)
-        python = sys.executable
-        argv = [python, "-m", "judge_worker.main", str(to_worker_r), str(from_worker_w)]
+        env = worker_environment(uid, self.limits.processes)
+        argv = [sys.executable, "-m", "judge_worker.main", str(to_worker_r), str(from_worker_w)]
         if self.bwrap:
-            cmd = bwrap_command(self.bwrap, self.workdir, python, uid) + [
-                "--setenv", "JUDGE_NPROC", env["JUDGE_NPROC"], *argv,
-            ]  # fmt: skip
+            cmd = bwrap_command(self.bwrap, self.workdir, env) + argv
             cwd, popen_env = None, {"PATH": "/usr/bin:/bin"}
         else:
             cmd, cwd, popen_env = argv, str(self.workdir), dict(env)
@@ -247,10 +237,10 @@ class WorkerClient:
         self.in_test = False
         try:
             self._send({"op": "end"})
-            ended = self._receive()
-            if ended.get("ended") not in ("exit",):
-                raise WorkerKilled("the worker ended badly")
+            clean = self._receive().get("ended") == "exit"
         except StudentCodeProblem:
+            clean = False
+        if not clean:
             self.close()
 
     # -- Student protocol ----------------------------------------------------------------
@@ -423,9 +413,3 @@ def _ended_problem(reply: dict, during: str, limits: Limits) -> StudentCodeProbl
 
 def sandbox_warning() -> str | None:
     return None if bwrap_path() else MISSING_PROTECTIONS
-
-
-def warn_if_unsandboxed() -> None:
-    message = sandbox_warning()
-    if message:
-        warnings.warn(message, RuntimeWarning, stacklevel=2)

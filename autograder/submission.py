@@ -7,7 +7,6 @@ matter. Anything unreadable becomes a ``SubmissionError`` with a sentence for th
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 from dataclasses import dataclass, field
@@ -110,11 +109,3 @@ def infer_assignment(sub: Submission, assignments: dict[str, list[str]]) -> str 
     scores = {name: len(defined & set(funcs)) for name, funcs in assignments.items()}
     best = max(scores, key=scores.get, default=None)
     return best if best and scores[best] > 0 else None
-
-
-def is_valid_python(source: str) -> bool:
-    try:
-        ast.parse(source)
-    except SyntaxError:
-        return False
-    return True

@@ -75,8 +75,6 @@ def _is_cheap_value(node):
                 or (isinstance(f, ast.Name) and f.id in _CHEAP_CALLS)
             ):
                 return False
-        if isinstance(sub, ast.Lambda | ast.ListComp | ast.GeneratorExp | ast.DictComp):
-            continue
     return True
 
 
