@@ -16,6 +16,7 @@ stay here and travel as handles.
 
 import ast
 import copy
+import importlib
 import os
 import resource
 import signal
@@ -91,6 +92,69 @@ def _keep_definition(node):
     return False
 
 
+# Modules that only experiments use; definitions-only mode binds them lazily, since importing
+# matplotlib alone costs more than judging most submissions.
+LAZY_MODULES = ("matplotlib", "seaborn", "plotly", "IPython", "ipywidgets", "tqdm", "pandas",
+                "layerlab.plots")  # fmt: skip
+
+
+def _is_lazy(module):
+    return any(module == m or module.startswith(m + ".") for m in LAZY_MODULES)
+
+
+class LazyImport:
+    """Stands for a module, or a name imported from one, until first used."""
+
+    def __init__(self, module, attr=None, returns=None):
+        self.__dict__.update(_module=module, _attr=attr, _returns=returns, _value=None)
+
+    def _resolve(self):
+        if self._value is None:
+            module = importlib.import_module(self._module)
+            if self._returns:
+                value = sys.modules[self._returns]
+            elif self._attr is None:
+                value = module
+            elif hasattr(module, self._attr):
+                value = getattr(module, self._attr)
+            else:
+                value = importlib.import_module(f"{self._module}.{self._attr}")
+            self.__dict__["_value"] = value
+        return self._value
+
+    def __getattr__(self, name):
+        return getattr(self._resolve(), name)
+
+    def __call__(self, *args, **kwargs):
+        return self._resolve()(*args, **kwargs)
+
+    def __repr__(self):
+        return f"<lazily imported {self._module}{'.' + self._attr if self._attr else ''}>"
+
+
+def bind_lazily(node, namespace):
+    """Bind the names of an import of plotting/display modules without importing them;
+    returns False (nothing bound) for any other statement."""
+    if isinstance(node, ast.Import) and all(_is_lazy(a.name) for a in node.names):
+        for a in node.names:
+            if a.asname:
+                namespace[a.asname] = LazyImport(a.name)
+            else:
+                top = a.name.split(".")[0]
+                namespace[top] = LazyImport(a.name, returns=top)
+        return True
+    if (
+        isinstance(node, ast.ImportFrom)
+        and node.level == 0
+        and _is_lazy(node.module or "")
+        and all(a.name != "*" for a in node.names)
+    ):
+        for a in node.names:
+            namespace[a.asname or a.name] = LazyImport(node.module, a.name)
+        return True
+    return False
+
+
 def definitions_only(tree):
     """The module ``tree`` reduced to imports, defs, classes and cheap constant assignments."""
     tree.body = [node for node in tree.body if _keep_definition(node)]
@@ -103,6 +167,8 @@ def run_definitions(tree, filename, namespace):
     Returns the exceptions raised."""
     failures = []
     for node in definitions_only(tree).body:
+        if bind_lazily(node, namespace):
+            continue
         module = ast.Module(body=[node], type_ignores=[])
         try:
             exec(compile(module, filename, "exec"), namespace)
