@@ -17,6 +17,11 @@ def register(sub) -> None:
     p.add_argument("--student", nargs="+", help="only these students")
     p.add_argument("--fast", action="store_true", help="run only definitions, not experiments")
     p.add_argument("--root", type=Path, help="course directory (default: current directory)")
+    p.add_argument(
+        "--feedback",
+        action="store_true",
+        help="also run each notebook in the sandbox and write nbgrader's HTML feedback",
+    )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=cmd_grade)
 
@@ -33,6 +38,9 @@ def register(sub) -> None:
     p.add_argument("assignment", nargs="*", help="default: every assignment with a solution")
     p.add_argument("--root", type=Path)
     p.set_defaults(func=cmd_release)
+    from autograder import bundle
+
+    bundle.register(sub)
 
 
 def cmd_grade(args) -> int:
@@ -46,8 +54,11 @@ def cmd_grade(args) -> int:
         students=args.student,
         mode="definitions" if args.fast else "all",
         progress=not args.no_progress,
+        feedback=args.feedback,
     )
     print(f"scores written to {csv_path} and to the gradebook ({course.db_url})")
+    if args.feedback:
+        print(f"feedback pages written under {course.root / 'feedback'}/*/{args.assignment}/")
     return 0
 
 

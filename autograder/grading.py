@@ -200,23 +200,78 @@ def record_in_gradebook(gb, assignment: str, notebook: str, data: dict) -> None:
     gb.db.commit()
 
 
-def write_autograded_notebook(course: Course, assignment: str, notebook: str, data: dict):
-    """``autograded/STUDENT/NAME/NOTEBOOK.ipynb`` for nbgrader's feedback: the release
-    notebook's structure (trusted metadata), the student's answers where their cell ids
-    match, and the judge's verdict as each test cell's output."""
+def autograded_path(course: Course, assignment: str, notebook: str, student: str) -> Path:
+    return course.root / "autograded" / student / assignment / f"{notebook}.ipynb"
+
+
+def write_autograded_notebook(
+    course: Course, assignment: str, notebook: str, data: dict, executed=None
+) -> Path:
+    """``autograded/STUDENT/NAME/NOTEBOOK.ipynb`` for nbgrader's feedback (see
+    ``autograder.feedback``): the student's notebook, executed in the sandbox when
+    ``executed`` is given (else without outputs), with the release's trusted cells and the
+    judge's verdicts."""
+    from autograder.feedback import autograded_notebook
+
     release = nbformat.read(course.release_notebook(assignment), as_version=4)
-    submitted = _read_student_cells(Path(course.root / data["submission"]))
+    student = executed if executed is not None else _read_cleared(course.root / data["submission"])
     by_test = {t["id"]: t for t in data["tests"]}
-    for cell in release.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        grade_id = meta.get("grade_id")
-        if meta.get("solution") and grade_id in submitted:
-            cell.source = submitted[grade_id]
-        if cell.cell_type == "code" and meta.get("grade") and grade_id in by_test:
-            cell.outputs = verdict_outputs(by_test[grade_id])
-    out = course.root / "autograded" / data["student"] / assignment / f"{notebook}.ipynb"
+    nb = autograded_notebook(release, student, by_test, verdict_outputs)
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell(report_summary(data)))
+    nb.metadata["layerlab"] = {"sha256": data["sha256"], "executed": executed is not None}
+    out = autograded_path(course, assignment, notebook, data["student"])
     out.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(out, nbformat.writes(release))
+    _atomic_write(out, nbformat.writes(nb))
+    return out
+
+
+def has_executed_feedback(course: Course, assignment: str, notebook: str, data: dict) -> bool:
+    """Whether the autograded notebook of this exact submission was already executed."""
+    try:
+        nb = json.loads(autograded_path(course, assignment, notebook, data["student"]).read_text())
+        meta = nb["metadata"]["layerlab"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return meta.get("sha256") == data["sha256"] and meta.get("executed") is True
+
+
+def report_summary(data: dict) -> str:
+    """A Markdown header for the feedback: the score, each test's status, the judge's notes."""
+    lines = [
+        f"## Autograder report: {data['score']:g} / {data['max_score']:g} points",
+        "",
+        f"Inputs were drawn with seed {data['seed']}; hidden tests decide the points, and each "
+        "graded cell below says what its tests found.",
+        "",
+        "| test | functions | points | result |",
+        "|---|---|---|---|",
+    ]
+    for t in data["tests"]:
+        functions = ", ".join(f"`{f}`" for f in t["functions"])
+        lines.append(f"| {t['id']} | {functions} | {t['score']:g} / {t['max_score']:g} "
+                     f"| {t['status']} |")  # fmt: skip
+    notes = list(data.get("notes", []))
+    problem = data.get("feedback_execution", {}).get("problem")
+    if problem:
+        notes.append(f"Executing your notebook for this feedback: {problem}")
+    if notes:
+        lines += ["", "Notes:", ""] + [f"- {_one_line(n)}" for n in notes]
+    return "\n".join(lines)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")[:500]
+
+
+def _read_cleared(path: Path):
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception:  # noqa: BLE001  (damaged or not a notebook: feedback shows the release)
+        return None
+    for cell in nb.cells:
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = []
+    return nb
 
 
 def verdict_outputs(test: dict) -> list:
@@ -232,19 +287,6 @@ def verdict_outputs(test: dict) -> list:
     ]
 
 
-def _read_student_cells(path: Path) -> dict[str, str]:
-    try:
-        nb = nbformat.read(path, as_version=4)
-    except Exception:  # noqa: BLE001  (damaged notebook: feedback shows the release stubs)
-        return {}
-    cells = {}
-    for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if isinstance(meta, dict) and meta.get("grade_id"):
-            cells[str(meta["grade_id"])] = cell.get("source", "")
-    return cells
-
-
 # ----------------------------------------------------------------------------- the command
 
 
@@ -255,8 +297,11 @@ def grade_class(
     students: list[str] | None = None,
     mode: str = "all",
     progress: bool = True,
+    feedback: bool = False,
 ) -> Path:
-    """Grade every submission, record the gradebook, write the CSV; return the CSV path."""
+    """Grade every submission, record the gradebook, write the CSV; return the CSV path.
+    With ``feedback``, also execute each notebook in the sandbox for its feedback page and
+    run ``nbgrader generate_feedback`` (HTML under ``feedback/``)."""
     from tqdm import tqdm
 
     suite = load_suite(assignment)
@@ -274,28 +319,47 @@ def grade_class(
         cached = cached_report(course, assignment, student, digest)
         if cached is not None:
             reports[student] = cached
-        else:
-            todo[student] = (path, digest)
-    bar = tqdm(total=len(subs), initial=len(reports), disable=not progress, unit="sub",
-               desc=f"grading {assignment}")  # fmt: skip
+        if cached is None or (
+            feedback and not has_executed_feedback(course, assignment, suite.notebook, cached)
+        ):
+            todo[student] = (path, digest, cached)
+    bar = tqdm(total=len(subs), initial=len(subs) - len(todo), disable=not progress,
+               unit="sub", desc=f"grading {assignment}")  # fmt: skip
     with open_gradebook(course) as gb:
-        for data in reports.values():
+        for student, data in reports.items():
             record_in_gradebook(gb, assignment, suite.notebook, data)
-            write_autograded_notebook(course, assignment, suite.notebook, data)
+            if student not in todo:
+                write_autograded_notebook(course, assignment, suite.notebook, data)
         with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = {
-                pool.submit(judge_student, course, assignment, s, p, mode, d): s
-                for s, (p, d) in todo.items()
-            }
+            futures = [
+                pool.submit(grade_student, course, assignment, s, p, mode, d, cached, feedback)
+                for s, (p, d, cached) in todo.items()
+            ]
             for future in as_completed(futures):
-                data = future.result()
+                data, executed = future.result()
                 store_report(course, assignment, data["student"], data)
                 record_in_gradebook(gb, assignment, suite.notebook, data)
-                write_autograded_notebook(course, assignment, suite.notebook, data)
+                write_autograded_notebook(course, assignment, suite.notebook, data, executed)
                 reports[data["student"]] = data
                 bar.update(1)
     bar.close()
+    if feedback:
+        run_nbgrader(course, ["generate_feedback", assignment, "--force"])
     return write_csv(course, assignment, suite, reports)
+
+
+def grade_student(course, assignment, student, path, mode, digest, cached, execute):
+    """In a pool process: the report (the cached one, or judged now) and, when ``execute``,
+    the notebook executed in the sandbox for feedback (None when it could not run)."""
+    data = cached or judge_student(course, assignment, student, path, mode, digest)
+    executed = None
+    if execute:
+        from autograder.feedback import execute_for_feedback
+
+        run = execute_for_feedback(path)
+        executed = run.notebook
+        data["feedback_execution"] = {"seconds": round(run.seconds, 3), "problem": run.problem}
+    return data, executed
 
 
 def write_csv(course: Course, assignment: str, suite, reports: dict[str, dict]) -> Path:

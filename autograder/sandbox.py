@@ -161,30 +161,12 @@ class WorkerClient:
         shutil.copy2(self.submission, self.workdir / self.submission.name)
         to_worker_r, to_worker_w = os.pipe()
         from_worker_r, from_worker_w = os.pipe()
-        uid = _sandbox_uid() if (self.bwrap and os.getuid() == 0) else None
-        if uid is not None:
-            os.chown(self.workdir, uid, uid)
-            os.chown(self.workdir / self.submission.name, uid, uid)
-        env = worker_environment(uid, self.limits.processes)
-        argv = [sys.executable, "-m", "judge_worker.main", str(to_worker_r), str(from_worker_w)]
-        if self.bwrap:
-            cmd = bwrap_command(self.bwrap, self.workdir, env) + argv
-            cwd, popen_env = None, {"PATH": "/usr/bin:/bin"}
-        else:
-            cmd, cwd, popen_env = argv, str(self.workdir), dict(env)
-            popen_env["PYTHONPATH"] = str(self.workdir.parent / "layerlab-judge-path")
-            _prepare_unsandboxed_path(Path(popen_env["PYTHONPATH"]))
-        limits = self.limits
-        self.proc = subprocess.Popen(
-            cmd,
-            cwd=cwd,
-            env=popen_env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
+        self.proc = start_sandboxed(
+            ["judge_worker.main", str(to_worker_r), str(from_worker_w)],
+            self.workdir,
+            self.limits,
+            bwrap=self.bwrap,
             pass_fds=(to_worker_r, from_worker_w),
-            preexec_fn=lambda: _child_limits(limits),
-            start_new_session=True,
         )
         os.close(to_worker_r)
         os.close(from_worker_w)
@@ -193,7 +175,7 @@ class WorkerClient:
         threading.Thread(target=self._read_replies, args=(from_worker_r,), daemon=True).start()
         threading.Thread(target=self._drain_output, daemon=True).start()
         self.in_test = False
-        self.deadline = time.monotonic() + limits.load_seconds
+        self.deadline = time.monotonic() + self.limits.load_seconds
         reply = self._request({"op": "load", "cells": self.cells, "mode": self.mode})
         self.load_problems = reply.get("problems", [])
         self.names = set(reply.get("names", []))
@@ -339,12 +321,52 @@ class WorkerClient:
                 self.output_truncated = True
 
 
-def _child_limits(limits: Limits) -> None:
+def start_sandboxed(
+    module_args: list[str],
+    workdir: Path,
+    limits: Limits,
+    bwrap: str | None,
+    pass_fds: tuple[int, ...] = (),
+    cpu_seconds: float | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> subprocess.Popen:
+    """Start ``python -m MODULE ARGS...`` from the worker package in the sandbox, with
+    ``workdir`` (whose files become the sandbox user's) as its home and working directory.
+    Its output (stdout and stderr together) is a pipe; it leads its own process group."""
+    uid = _sandbox_uid() if (bwrap and os.getuid() == 0) else None
+    if uid is not None:
+        for path in [workdir, *workdir.rglob("*")]:
+            os.chown(path, uid, uid)
+    env = worker_environment(uid, limits.processes)
+    env.update(extra_env or {})
+    argv = [sys.executable, "-m", *module_args]
+    if bwrap:
+        cmd = bwrap_command(bwrap, workdir, env) + argv
+        cwd, popen_env = None, {"PATH": "/usr/bin:/bin"}
+    else:
+        cmd, cwd, popen_env = argv, str(workdir), dict(env)
+        popen_env["HOME"] = str(workdir)
+        popen_env["PYTHONPATH"] = str(workdir.parent / "layerlab-judge-path")
+        _prepare_unsandboxed_path(Path(popen_env["PYTHONPATH"]))
+    cpu = int(cpu_seconds if cpu_seconds is not None else limits.load_seconds + 30)
+    return subprocess.Popen(
+        cmd,
+        cwd=cwd,
+        env=popen_env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        pass_fds=pass_fds,
+        preexec_fn=lambda: _child_limits(limits, cpu),
+        start_new_session=True,
+    )
+
+
+def _child_limits(limits: Limits, cpu_seconds: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    cpu = int(limits.load_seconds) + 30
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
 
 
 def _prepare_unsandboxed_path(path: Path) -> None:

@@ -1,0 +1,210 @@
+"""Feedback: untrusted outputs filtered, the release's cells restored, the notebook executed
+only in the sandbox, and ``grade --feedback`` producing nbgrader's HTML pages."""
+
+import base64
+import io
+import os
+import re
+import subprocess
+import time
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
+
+from autograder.demo import DEMO_ASSIGNMENT, build_course, student_notebook
+from autograder.feedback import (
+    _read_regular_file,
+    autograded_notebook,
+    execute_for_feedback,
+    sanitize_outputs,
+)
+from autograder.grading import grade_class, verdict_outputs
+from autograder.mutation import solution_cells
+from autograder.suites import load_suite
+
+
+def png_b64() -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(1, 1))
+    ax.plot([0, 1], [1, 0])
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def test_outputs_keep_only_text_and_real_images():
+    png = png_b64()
+    outputs = [
+        new_output("stream", name="stdout", text="x" * 50_000),
+        new_output(
+            "display_data",
+            data={
+                "text/html": "<script>steal()</script>",
+                "application/javascript": "steal()",
+                "image/svg+xml": "<svg onload='steal()'/>",
+                "text/plain": "<Figure>",
+            },
+        ),  # fmt: skip
+        new_output("display_data", data={"image/png": png}),
+        new_output("display_data", data={"image/png": base64.b64encode(b"<html>").decode()}),
+        {"output_type": "error", "ename": "E", "evalue": "bad", "traceback": ["l1", 3, "l2"]},
+        {"output_type": "update_display_data", "data": {"text/html": "<b>"}},
+        "not an output",
+    ]
+    clean = sanitize_outputs(outputs)
+    assert [o.output_type for o in clean] == ["stream", "display_data", "display_data", "error"]
+    assert len(clean[0].text) < 20_100 and "more characters hidden" in clean[0].text
+    assert dict(clean[1].data) == {"text/plain": "<Figure>"}
+    assert dict(clean[2].data) == {"image/png": png}
+    assert clean[3].traceback == ["l1", "", "l2"]
+    many = sanitize_outputs([new_output("stream", name="stdout", text="a")] * 100)
+    assert len(many) == 31 and "70 more outputs hidden" in many[-1].text
+
+
+def test_reader_refuses_links_and_oversized_files(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("instructor only")
+    (tmp_path / "link.ipynb").symlink_to(secret)
+    assert _read_regular_file(tmp_path / "link.ipynb", 1000) is None
+    assert _read_regular_file(secret, 5) is None
+    assert _read_regular_file(secret, 1000) == "instructor only"
+
+
+def release_notebook():
+    def graded(cell, grade_id, **flags):
+        cell.metadata["nbgrader"] = {"grade_id": grade_id, "grade": False, "solution": False,
+                                     "locked": False, "schema_version": 3, **flags}  # fmt: skip
+        return cell
+
+    return new_notebook(
+        cells=[
+            graded(new_markdown_cell("Intro"), "intro", locked=True),
+            graded(new_code_cell("def f(x):\n    raise NotImplementedError"), "f", solution=True),
+            graded(
+                new_code_cell("assert f(1) == 1"), "test_f", grade=True, locked=True, points=2
+            ),  # fmt: skip
+            graded(
+                new_code_cell("assert g() == 0"), "test_g", grade=True, locked=True, points=1
+            ),  # fmt: skip
+        ]
+    )
+
+
+def test_student_cells_are_reconciled_with_the_release():
+    release = release_notebook()
+    student = nbformat.reads(nbformat.writes(release), as_version=4)
+    student.cells[0].source = "Intro, edited by the student"  # locked markdown
+    student.cells[1].source = "def f(x):\n    return x"
+    student.cells[1].metadata["nbgrader"]["points"] = 100  # metadata edit
+    student.cells[2].source = "pass  # test removed"
+    del student.cells[3]  # a deleted test cell
+    extra = new_code_cell("print('scratch')")
+    extra.metadata["nbgrader"] = {"grade": True, "grade_id": "fake", "points": 50}
+    student.cells.append(extra)
+    student.cells.append(new_raw_cell("<script>steal()</script>"))
+    student.cells[-1]["id"] = student.cells[1]["id"]  # a duplicate id
+    tests = {"test_f": {"id": "test_f", "status": "passed", "score": 2.0, "max_score": 2.0,
+                        "message": ""},
+             "test_g": {"id": "test_g", "status": "error", "score": 0.0, "max_score": 1.0,
+                        "message": "g is missing"}}  # fmt: skip
+    nb = autograded_notebook(release, student, tests, verdict_outputs)
+    nbformat.validate(nb)
+    sources = [c.source for c in nb.cells]
+    assert sources[:4] == [
+        "Intro",
+        "def f(x):\n    return x",
+        "assert f(1) == 1",
+        "assert g() == 0",
+    ]
+    assert "points" not in nb.cells[1].metadata["nbgrader"]
+    assert nb.cells[4].metadata == {} and nb.cells[5].cell_type == "markdown"
+    assert nb.cells[5].source.startswith("```")
+    assert "[error] 0/1: g is missing" in nb.cells[3].outputs[0].text
+    assert nb.cells[2].outputs[1].data["text/plain"] == "2.0"
+    assert len({c.id for c in nb.cells}) == len(nb.cells)
+
+
+def test_unreadable_submission_gets_the_release_with_verdicts():
+    release = release_notebook()
+    tests = {"test_f": {"id": "test_f", "status": "error", "score": 0.0, "max_score": 2.0,
+                        "message": "could not be read"}}  # fmt: skip
+    nb = autograded_notebook(release, None, tests, verdict_outputs)
+    assert [c.source for c in nb.cells] == [c.source for c in release.cells]
+    assert "could not be read" in nb.cells[2].outputs[0].text
+
+
+HOSTILE_CELLS = [
+    "import os, subprocess, sys\nprint('started')",
+    # writes outside its directory, reads the course: both must fail inside the sandbox
+    "for target in [{course!r} + '/gradebook.db', {course!r} + '/pwned']:\n"
+    "    try:\n        open(target, 'a').write('x')\n        print('WROTE', target)\n"
+    "    except OSError as exc:\n        print('blocked', type(exc).__name__)",
+    "subprocess.Popen(['sleep', '987654'], start_new_session=True); print('detached')",
+    "from IPython.display import HTML, display\ndisplay(HTML('<script>steal()</script>'))",
+    "while True:\n    pass",
+    "print('after the loop')",
+    "os._exit(3)",
+    "print('never reached')",
+]
+
+
+@pytest.mark.slow
+def test_execution_happens_in_the_sandbox_and_survives_hostile_cells(tmp_path):
+    course = tmp_path / "course"
+    course.mkdir()
+    (course / "gradebook.db").write_bytes(b"SQLite format 3\x00")
+    cells = [new_code_cell(src.format(course=str(course))) for src in HOSTILE_CELLS]
+    path = tmp_path / "hostile.ipynb"
+    nbformat.write(new_notebook(cells=cells), path)
+    run = execute_for_feedback(path, cell_seconds=3, total_seconds=120)
+    assert run.notebook is not None, run.problem
+    texts = ["".join(o.get("text", "") for o in c.outputs) for c in run.notebook.cells]
+    assert texts[0] == "started\n"
+    assert "WROTE" not in texts[1] and texts[1].count("blocked") == 2
+    assert any(o.output_type == "error" for o in run.notebook.cells[4].outputs)  # interrupted
+    assert texts[5] == "after the loop\n"
+    assert run.notebook.cells[7].outputs == []  # the kernel died at os._exit
+    assert "steal()" not in str([c.outputs for c in run.notebook.cells])
+    assert (course / "gradebook.db").read_bytes() == b"SQLite format 3\x00"
+    assert not (course / "pwned").exists()
+    time.sleep(0.2)
+    left = subprocess.run(["pgrep", "-f", "sleep 987654"], capture_output=True, text=True)
+    assert left.stdout == "", "a process outlived the execution"
+
+
+@pytest.mark.slow
+def test_grade_with_feedback_writes_nbgrader_html_pages(tmp_path):
+    suite = load_suite(DEMO_ASSIGNMENT)
+    course = build_course(tmp_path / "course")
+    code = solution_cells(suite)
+    for student, cells in (("ann", code), ("ben", None)):
+        folder = course.root / "submitted" / student / DEMO_ASSIGNMENT
+        folder.mkdir(parents=True)
+        nb = (student_notebook(course, DEMO_ASSIGNMENT, cells) if cells else
+              nbformat.read(course.release_notebook(DEMO_ASSIGNMENT), as_version=4))  # fmt: skip
+        nb.cells.append(new_markdown_cell('<img src=x onerror="steal()"> a note'))
+        nbformat.write(nb, folder / f"{suite.notebook}.ipynb")
+    grade_class(course, DEMO_ASSIGNMENT, jobs=2, progress=False, feedback=True)
+    pages = {}
+    for student in ("ann", "ben"):
+        page = course.root / "feedback" / student / DEMO_ASSIGNMENT / f"{suite.notebook}.html"
+        pages[student] = page.read_text()
+        assert not re.search(r"<img[^>]*onerror", pages[student])
+        assert "grade_cell" not in pages[student] and "HIDDEN" not in pages[student]
+    assert f"Autograder report: {suite.max_score:g} / {suite.max_score:g}" in pages["ann"]
+    assert pages["ann"].count("<img") >= 5  # the notebook's figures, from the sandbox
+    assert f"Autograder report: 0 / {suite.max_score:g}" in pages["ben"]
+    assert "not implemented yet" in pages["ben"]
+    # A second run finds everything done: no judging, no execution.
+    stamp = os.stat(course.root / "autograded" / "ann" / DEMO_ASSIGNMENT).st_mtime_ns
+    reports = course.root / ".layerlab" / "reports" / DEMO_ASSIGNMENT / "ann.json"
+    before = reports.read_text()
+    grade_class(course, DEMO_ASSIGNMENT, jobs=2, progress=False, feedback=True)
+    assert reports.read_text() == before
+    assert os.stat(course.root / "autograded" / "ann" / DEMO_ASSIGNMENT).st_mtime_ns >= stamp
