@@ -13,6 +13,13 @@ c.CourseDirectory.root = str(Path(__file__).resolve().parent)
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "assignments"
 
+# `python -m autograder collect NAME FILE.zip` (nbgrader zip_collect): the LMS names each file
+# LASTFIRST[_LATE]_STUDENTID_SUBMISSIONID_FILENAME (Canvas). Change the pattern for another LMS.
+c.FileNameCollectorPlugin.named_regexp = (
+    r".*/[^/_]+_(?:LATE_)?(?P<student_id>[0-9A-Za-z]+)_[0-9]+_(?P<file_id>[^/]+)$"
+)
+c.FileNameCollectorPlugin.valid_ext = [".ipynb", ".py"]
+
 try:
     from autograder.nbgrader_hooks import configure
 except ImportError:  # a student copy without the grader: plain nbgrader behaviour

@@ -25,6 +25,12 @@ def register(sub) -> None:
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=cmd_grade)
 
+    p = sub.add_parser("collect", help="take in an LMS zip of submissions (nbgrader zip_collect)")
+    p.add_argument("assignment", choices=ASSIGNMENTS)
+    p.add_argument("archive", type=Path, help="the zip file downloaded from the LMS")
+    p.add_argument("--root", type=Path, help="course directory (default: current directory)")
+    p.set_defaults(func=cmd_collect)
+
     p = sub.add_parser("demo", help="grade sample submissions in a throwaway course (demo/)")
     p.add_argument("--jobs", type=int, default=2)
     p.set_defaults(func=lambda args: __import__("autograder.demo").demo.main(jobs=args.jobs))
@@ -57,8 +63,25 @@ def cmd_grade(args) -> int:
         feedback=args.feedback,
     )
     print(f"scores written to {csv_path} and to the gradebook ({course.db_url})")
+    print(f"class summary: {course.root / 'summary' / args.assignment / 'index.html'}")
     if args.feedback:
         print(f"feedback pages written under {course.root / 'feedback'}/*/{args.assignment}/")
+    return 0
+
+
+def cmd_collect(args) -> int:
+    from autograder.grading import Course
+    from autograder.intake import collect
+
+    course = Course.find(args.root)
+    found = collect(course, args.assignment, args.archive)
+    print(f"{len(found['students'])} students under submitted/*/{args.assignment}/")
+    if found["skipped"]:
+        print(
+            f"{len(found['skipped'])} files did not match the file-name pattern and were "
+            f"skipped: {', '.join(found['skipped'][:10])}. Adjust "
+            "c.FileNameCollectorPlugin.named_regexp in nbgrader_config.py if they belong in."
+        )
     return 0
 
 

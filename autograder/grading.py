@@ -167,7 +167,8 @@ def ensure_assignment_in_gradebook(course: Course, assignment: str) -> None:
         )  # fmt: skip
 
 
-def run_nbgrader(course: Course, args: list[str]) -> None:
+def run_nbgrader(course: Course, args: list[str]) -> str:
+    """Run an nbgrader command in the course; return its log (raises if it failed)."""
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     proc = subprocess.run(
@@ -179,6 +180,7 @@ def run_nbgrader(course: Course, args: list[str]) -> None:
     )
     if proc.returncode != 0:
         raise RuntimeError(f"nbgrader {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+    return proc.stdout + proc.stderr
 
 
 def record_in_gradebook(gb, assignment: str, notebook: str, data: dict) -> None:
@@ -299,7 +301,8 @@ def grade_class(
     progress: bool = True,
     feedback: bool = False,
 ) -> Path:
-    """Grade every submission, record the gradebook, write the CSV; return the CSV path.
+    """Grade every submission, record the gradebook, write the CSV and the class summary
+    (``summary/NAME/``, over the students graded in this run); return the CSV path.
     With ``feedback``, also execute each notebook in the sandbox for its feedback page and
     run ``nbgrader generate_feedback`` (HTML under ``feedback/``)."""
     from tqdm import tqdm
@@ -345,6 +348,9 @@ def grade_class(
     bar.close()
     if feedback:
         run_nbgrader(course, ["generate_feedback", assignment, "--force"])
+    from autograder.summary import write_summary
+
+    write_summary(course.root, assignment, [reports[s] for s in sorted(reports)])
     return write_csv(course, assignment, suite, reports)
 
 
