@@ -50,7 +50,14 @@ lock: $(STAMP)
 
 ## system-deps: Debian packages the sandbox and browser tests use (needs root)
 system-deps:
-	command -v bwrap >/dev/null || (apt-get update -qq && apt-get install -y -qq bubblewrap)
+	@missing=""; \
+	command -v bwrap >/dev/null || missing="$$missing bubblewrap"; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	test -x /usr/bin/chromedriver || missing="$$missing chromium-driver"; \
+	if [ -n "$$missing" ]; then \
+	  echo "apt-get install$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends$$missing; \
+	fi
 
 clean:
 	rm -rf $(VENV) submitted autograded feedback gradebook.db .pytest_cache .ruff_cache build *.egg-info

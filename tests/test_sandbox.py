@@ -119,7 +119,8 @@ def test_infinite_loop_times_out_only_its_test(tmp_path):
 def test_memory_flood_is_killed(tmp_path):
     code = GOOD.replace(
         "return np.tanh(x), x",
-        "junk = [np.ones(10**7) for _ in range(30)] + [np.ones(4 * 10**8)]\n    return x, x",
+        # 80 MB pages written at a time, then address space that cannot fit under 2 GiB
+        "junk = [np.ones(10**7) for _ in range(8)] + [np.empty(4 * 10**8)]\n    return x, x",
     )
     report = grade(tmp_path, code)
     assert statuses(report)["tanh_forward"] == "killed"
