@@ -1,0 +1,253 @@
+"""``python -m layerlab.check``, and the student path: bundle, start.py, check, offline."""
+
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from autograder.bundle import COURSE_STEM, build_bundle
+from layerlab.check import main, render, run_checks, stub_functions
+
+ROOT = Path(__file__).resolve().parent.parent
+# The interpreter the course's .venv was made from: a plain Python 3.11 with pip.
+BASE_PYTHON = Path(getattr(sys, "_base_executable", sys.executable))
+
+
+STUB = "    # YOUR CODE HERE\n    raise NotImplementedError()"
+CRAFTED = [  # (kind, grade_id, source): one visible check per situation the report tells apart
+    ("code", None, "import numpy as np\nfrom layerlab.gradcheck import check_layer, compare"),
+    ("solution", "sol_double", "def double(x):\n    return 2 * x"),
+    ("solution", "sol_half", f"def half(x):\n{STUB}"),
+    ("solution", "sol_ratio", "def ratio(a, b):\n    return a / b"),
+    ("solution", "sol_triple", "def triple(x):\n    return 2 * x  # a bug"),
+    ("solution", "sol_square", f"def square_forward(x):\n    return x**2, x\n\n\n"
+                               f"def square_backward(dout, cache):\n{STUB}"),
+    ("check", "check_double", "print(compare('double', double(np.ones(3)), 2 * np.ones(3)))"),
+    ("check", "check_half", "half(np.ones(3))"),
+    ("check", "check_ratio", "ratio(1.0, 0)"),
+    ("check", "check_triple", "print(compare('triple', triple(np.ones(3)), 3 * np.ones(3)))"),
+    ("check", "check_square", "x = np.ones(3) + 0.5\n"
+                              "print(check_layer(square_forward, square_backward, x))"),
+    ("check", "check_loop", "while True:\n    pass"),
+    ("check", "check_after", "print(double(21))"),
+    ("code", None, "undefined_name + 1"),
+]  # fmt: skip
+
+
+def crafted_notebook() -> nbformat.NotebookNode:
+    cells = []
+    for kind, grade_id, source in CRAFTED:
+        if kind == "code":
+            cells.append(new_code_cell(source))
+            continue
+        meta = {"grade_id": grade_id, "locked": kind == "check", "schema_version": 3}
+        if kind == "check":
+            meta.update(grade=True, solution=False, points=2 if grade_id == "check_half" else 1)
+        else:
+            meta.update(grade=False, solution=True)
+        cells.append(new_code_cell(source, metadata={"nbgrader": meta}))
+    answer = {"grade": True, "grade_id": "q1", "solution": True, "points": 2, "locked": False}
+    cells.append(new_markdown_cell("YOUR ANSWER HERE", metadata={"nbgrader": answer}))
+    kernel = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return new_notebook(cells=cells, metadata={"kernelspec": kernel})
+
+
+@pytest.mark.slow
+def test_report_tells_each_problem_apart_and_leaves_the_file_alone(tmp_path):
+    path = tmp_path / "mine.ipynb"
+    nbformat.write(crafted_notebook(), path)
+    before = path.read_bytes(), path.stat().st_mtime_ns
+
+    report = run_checks(path, timeout=5)
+
+    assert (path.read_bytes(), path.stat().st_mtime_ns) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.ipynb"]
+    data = json.loads(json.dumps(report.as_dict()))
+    checks = {c["grade_id"]: c for c in data["checks"]}
+    assert {k: c["status"] for k, c in checks.items()} == {
+        "check_double": "ok",
+        "check_half": "error",
+        "check_ratio": "error",
+        "check_triple": "failed",
+        "check_square": "failed",
+        "check_loop": "timeout",
+        "check_after": "ok",  # the run goes on after an error and after a timeout
+    }
+    assert data["ok"] is False and checks["check_half"]["points"] == 2
+    half = checks["check_half"]["problem"]
+    assert (half["type"], half["function"], half["cell"]) == (
+        "NotImplementedError",
+        "half",
+        "sol_half",
+    )
+    assert half["hint"] == "not implemented yet"
+    ratio = checks["check_ratio"]["problem"]
+    assert (ratio["type"], ratio["message"]) == ("ZeroDivisionError", "float division by zero")
+    assert (ratio["function"], ratio["cell"]) == ("ratio", "sol_ratio")
+    triple = checks["check_triple"]["problem"]
+    assert triple["type"] == "comparison failed" and triple["message"].startswith("triple: ")
+    square = checks["check_square"]["problem"]
+    assert (square["function"], square["cell"], square["hint"]) == (
+        "square_backward", "sol_square", "not implemented yet",
+    )  # fmt: skip
+    assert "stopped after 5 s" in checks["check_loop"]["problem"]["hint"]
+    assert data["not_implemented"] == [
+        {"cell": "sol_half", "functions": ["half"]},
+        {"cell": "sol_square", "functions": ["square_backward"]},
+    ]
+    assert [(e["cell"], e["problem"]["type"]) for e in data["other_errors"]] == [
+        ("cell 14", "NameError")
+    ]
+
+    text = render(report)
+    assert "half (cell sol_half) is not implemented yet" in text
+    assert "square_backward (cell sol_square) is not implemented yet" in text
+    assert "ZeroDivisionError: float division by zero, raised in ratio (cell sol_ratio)" in text
+    assert "2 of 7 visible checks ran cleanly" in text
+    assert "Hidden tests decide the grade and are not run here" in text
+
+
+def test_usage_errors_are_one_sentence_and_exit_2(tmp_path, capsys):
+    (tmp_path / "broken.ipynb").write_text('{"cells": [')
+    (tmp_path / "list.ipynb").write_text("[1, 2]")
+    (tmp_path / "notes.txt").write_text("hello")
+    (tmp_path / "folder.ipynb").mkdir()
+    nbformat.write(new_notebook(cells=[new_code_cell("1 + 1")]), tmp_path / "plain.ipynb")
+    cases = {
+        "missing.ipynb": "does not exist: give the path of your .ipynb file.",
+        "folder.ipynb": "is a folder: give the path of the .ipynb file in it.",
+        "notes.txt": "is not a notebook: give the path of the .ipynb file.",
+        "broken.ipynb": "is not valid JSON (line 1, column 12): it was probably truncated",
+        "list.ipynb": "is JSON but not a Jupyter notebook.",
+        "plain.ipynb": "has no graded check cells: give an assignment notebook of the course.",
+    }
+    for name, sentence in cases.items():
+        assert main([str(tmp_path / name)]) == 2, name
+        out, err = capsys.readouterr()
+        assert out == "" and err.startswith(f"error: {tmp_path / name} "), (name, err)
+        assert sentence in err and len(err.strip().splitlines()) == 1, (name, err)
+    with pytest.raises(SystemExit) as exc:
+        main([str(tmp_path / "plain.ipynb"), "--timeout", "0"])
+    assert exc.value.code == 2 and "--timeout must be a positive" in capsys.readouterr().err
+
+
+def test_stub_functions_names_what_still_raises():
+    stub = "    raise NotImplementedError()"
+    assert stub_functions("def f(x):\n    return x") == []
+    assert stub_functions(f"def f(x):\n{stub}\n\n\ndef g(x):\n    return x") == ["f"]
+    source = "class Net:\n    def __init__(self):\n        self.w = 1\n\n"
+    source += f"    def loss(self, X):\n    {stub}"
+    assert stub_functions(source) == ["Net.loss"]
+    assert stub_functions(f"def f(x)\n{stub}") == ["?"]  # a stub that does not even parse
+
+
+def solution_filled(released: Path, assignment: str) -> nbformat.NotebookNode:
+    """The released notebook with each solution cell replaced by the instructor's code (marker
+    lines dropped): what a student who solved everything hands in."""
+    solution = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", 4)
+    answers = {}
+    for cell in solution.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("solution"):
+            lines = cell.source.splitlines()
+            answers[meta["grade_id"]] = "\n".join(x for x in lines if "SOLUTION" not in x)
+    nb = nbformat.read(released, 4)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.cell_type == "code" and grade_id in answers:
+            cell.source = answers[grade_id]
+    return nb
+
+
+def offline_env(tmp_path: Path) -> dict[str, str]:
+    """No package index, no pip configuration of this machine: pip can only use what it sees."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    for name in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME"):
+        env.pop(name, None)
+    env.update(PIP_CONFIG_FILE=os.devnull, PIP_NO_INDEX="1", PIP_CACHE_DIR=str(tmp_path / "cache"))
+    return env
+
+
+@pytest.mark.slow
+def test_student_path_bundle_start_check(tmp_path):
+    """Unpack the bundle, install it with start.py into a new .venv, check two notebooks.
+
+    Offline: the first start.py run creates .venv and fails to download the pins (shown with
+    its message); then the course environment's site-packages is made visible to the new .venv
+    through a .pth file, standing in for the downloads, and start.py installs for real: pip
+    finds every pin satisfied and builds layerlab from the bundle with its own backend.
+    """
+    with zipfile.ZipFile(build_bundle(tmp_path / "dist")) as zf:
+        zf.extractall(tmp_path)
+    folder = tmp_path / COURSE_STEM
+    env = offline_env(tmp_path)
+
+    def start(*command, cwd=folder) -> subprocess.Popen:
+        return subprocess.Popen(
+            [str(c) for c in command], cwd=cwd, env=env, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+
+    def finish(process: subprocess.Popen) -> subprocess.CompletedProcess:
+        out, err = process.communicate(timeout=300)
+        return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+    def run(*command, cwd=folder) -> subprocess.CompletedProcess:
+        return finish(start(*command, cwd=cwd))
+
+    first = run(BASE_PYTHON, "start.py", "--no-lab")
+    assert first.returncode == 1, first.stdout + first.stderr
+    assert "installing the course packages and layerlab failed" in first.stderr
+    python = folder / ".venv" / "bin" / "python"
+    assert python.exists()
+
+    site = run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])")
+    site = Path(site.stdout.strip())
+    (site / "course-environment.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    second = run(BASE_PYTHON, "start.py", "--no-lab")
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "start.py: installed." in second.stdout
+    again = run(BASE_PYTHON, "start.py", "--no-lab")
+    assert again.returncode == 0 and "installing" not in again.stdout  # nothing to redo
+
+    where = run(python, "-c", "import layerlab.check as c; print(c.__file__)", cwd=tmp_path)
+    assert Path(where.stdout.strip()) == site / "layerlab" / "check.py"  # the installed copy
+    assert run(python, "-c", "import autograder", cwd=tmp_path).returncode == 1  # not there
+
+    released = folder / "a1_activations" / "a1_activations.ipynb"
+    before = released.read_bytes(), released.stat().st_mtime_ns
+    mine = folder / "a1_activations" / "mine.ipynb"
+    nbformat.write(solution_filled(released, "a1_activations"), mine)
+    # The two notebooks are checked at the same time (the test's longest part).
+    todo = start(python, "-m", "layerlab.check", "a1_activations/a1_activations.ipynb")
+    done = start(BASE_PYTHON, "start.py", "--check", "a1_activations/mine.ipynb", "--json")
+    todo, done = finish(todo), finish(done)
+
+    assert todo.returncode == 1, todo.stdout + todo.stderr
+    assert "error    rel_error" in todo.stdout
+    assert "rel_error (cell sol_rel_error) is not implemented yet" in todo.stdout
+    assert "sigmoid_forward (cell sol_sigmoid) is not implemented yet" in todo.stdout
+    assert "Hidden tests decide the grade and are not run here" in todo.stdout
+    assert (released.read_bytes(), released.stat().st_mtime_ns) == before
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    n_checks = sum(
+        c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade") is True
+        for c in nbformat.read(released, 4).cells
+    )
+    assert report["ok"] is True and report["not_implemented"] == []
+    assert [c["status"] for c in report["checks"]] == ["ok"] * n_checks and n_checks == 37
+
+    missing = run(python, "-m", "layerlab.check", "a1_activations/nope.ipynb")
+    assert missing.returncode == 2 and missing.stdout == ""
+    assert missing.stderr == (
+        "error: a1_activations/nope.ipynb does not exist: give the path of your .ipynb file.\n"
+    )
