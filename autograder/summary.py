@@ -47,13 +47,13 @@ def per_test_rows(reports: list[dict]) -> list[dict]:
     return list(rows.values())
 
 
-def _figure_png(draw) -> bytes:
+def _figure_png(draw, height: float = 3.6) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 3.6), dpi=100)
+    fig, ax = plt.subplots(figsize=(7, height), dpi=100)
     draw(ax)
     fig.tight_layout()
     buf = io.BytesIO()
@@ -81,10 +81,11 @@ def write_summary(root: Path, assignment: str, reports: list[dict]) -> Path:
         ax.barh(names, [100 * rates[n] for n in names], color="#55a868")
         ax.set(xlim=(0, 100), xlabel="% of students passing every test of the function",
                title="pass rate per graded function")  # fmt: skip
-        ax.tick_params(axis="y", labelsize=7)
+        ax.tick_params(axis="y", labelsize=8)
 
     (out / "scores.png").write_bytes(_figure_png(scores_plot))
-    (out / "functions.png").write_bytes(_figure_png(functions_plot))
+    height = max(3.6, 1.2 + 0.22 * len(rates))
+    (out / "functions.png").write_bytes(_figure_png(functions_plot, height))
     (out / "index.html").write_text(_page(assignment, reports, scores, max_score))
     return out / "index.html"
 
