@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_markdown_cell, new_output
+from nbformat import from_dict
 
 from autograder.sandbox import Limits, bwrap_path, start_sandboxed
 
@@ -132,6 +132,25 @@ def _read_regular_file(path: Path, max_bytes: int) -> str | None:
 # ----------------------------------------------------------------------------- outputs
 
 
+# Nodes are built without nbformat's per-node schema validation (it dominated the cost of
+# writing a class's feedback); the whole notebook is validated when it is written.
+
+
+def new_output(output_type: str, **fields):
+    if output_type == "display_data":
+        fields.setdefault("metadata", {})
+    return from_dict({"output_type": output_type, **fields})
+
+
+def new_markdown_cell(source: str):
+    return from_dict({"cell_type": "markdown", "metadata": {}, "source": source})
+
+
+def new_code_cell(source: str):
+    return from_dict({"cell_type": "code", "metadata": {}, "source": source, "outputs": [],
+                      "execution_count": None})  # fmt: skip
+
+
 def sanitize_outputs(outputs) -> list:
     """Untrusted outputs reduced to streams, errors, text and PNG/JPEG images, each bounded."""
     clean = []
@@ -231,8 +250,8 @@ def autograded_notebook(release, student, tests: dict[str, dict], verdict_output
         meta = cell.metadata.get("nbgrader", {})
         if cell.cell_type == "code" and meta.get("grade") and meta.get("grade_id") in tests:
             cell.outputs = verdict_outputs(tests[meta["grade_id"]])
-    nb = nbformat.v4.new_notebook(cells=cells, metadata=copy.deepcopy(release.metadata))
-    return nb
+    return from_dict({"nbformat": 4, "nbformat_minor": 5, "cells": cells,
+                      "metadata": copy.deepcopy(release.metadata)})  # fmt: skip
 
 
 def _reconcile(student_cells, trusted: dict, release_cells) -> list:
@@ -289,7 +308,7 @@ def _plain_cell(raw):
     source = _text(raw.get("source"), 200_000)
     kind = raw.get("cell_type")
     if kind == "code":
-        cell = nbformat.v4.new_code_cell(source)
+        cell = new_code_cell(source)
         cell.outputs = sanitize_outputs(raw.get("outputs", []))
     elif kind == "markdown":
         cell = new_markdown_cell(escape_html(source))

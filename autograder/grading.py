@@ -10,6 +10,7 @@ score is always set (never added), so a killed run never loses or double-counts 
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import json
 import os
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+from nbformat import NotebookNode
 
 from autograder.judge import UsageError, judge
 from autograder.suites import load_suite
@@ -193,12 +195,11 @@ def record_in_gradebook(gb, assignment: str, notebook: str, data: dict) -> None:
         with warnings.catch_warnings():  # SQLAlchemy autoflush chatter inside nbgrader
             warnings.simplefilter("ignore")
             gb.add_submission(assignment, student)
+    grades = {g.name: g for g in gb.find_submission_notebook(notebook, assignment, student).grades}
     for test in data["tests"]:
-        try:
-            grade = gb.find_grade(test["id"], notebook, assignment, student)
-        except Exception:  # noqa: BLE001  (a test without a cell: nothing to record)
-            continue
-        grade.auto_score = min(float(test["score"]), float(grade.max_score))
+        grade = grades.get(test["id"])
+        if grade is not None:  # a test without a cell has nothing to record
+            grade.auto_score = min(float(test["score"]), float(grade.max_score))
     gb.db.commit()
 
 
@@ -213,18 +214,29 @@ def write_autograded_notebook(
     ``autograder.feedback``): the student's notebook, executed in the sandbox when
     ``executed`` is given (else without outputs), with the release's trusted cells and the
     judge's verdicts."""
-    from autograder.feedback import autograded_notebook
+    from autograder.feedback import autograded_notebook, new_markdown_cell
 
-    release = nbformat.read(course.release_notebook(assignment), as_version=4)
+    release = _release_notebook(course.release_notebook(assignment))
     student = executed if executed is not None else _read_cleared(course.root / data["submission"])
     by_test = {t["id"]: t for t in data["tests"]}
     nb = autograded_notebook(release, student, by_test, verdict_outputs)
-    nb.cells.insert(0, nbformat.v4.new_markdown_cell(report_summary(data)))
+    header = new_markdown_cell(report_summary(data))
+    header["id"] = "layerlab-report"
+    nb.cells.insert(0, header)
     nb.metadata["layerlab"] = {"sha256": data["sha256"], "executed": executed is not None}
     out = autograded_path(course, assignment, notebook, data["student"])
     out.parent.mkdir(parents=True, exist_ok=True)
     _atomic_write(out, nbformat.writes(nb))
     return out
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_release(path: Path, mtime_ns: int):
+    return nbformat.read(path, as_version=4)
+
+
+def _release_notebook(path: Path):
+    return _cached_release(path, path.stat().st_mtime_ns)
 
 
 def has_executed_feedback(course: Course, assignment: str, notebook: str, data: dict) -> bool:
@@ -282,10 +294,13 @@ def verdict_outputs(test: dict) -> list:
     if test["status"] != "passed":
         text += f": {test['message']}"
     return [
-        nbformat.v4.new_output("stream", name="stdout", text=text + "\n"),
-        nbformat.v4.new_output(
-            "execute_result", data={"text/plain": repr(float(test["score"]))}, execution_count=1
-        ),
+        NotebookNode(output_type="stream", name="stdout", text=text + "\n"),
+        NotebookNode(
+            output_type="execute_result",
+            execution_count=1,
+            metadata={},
+            data={"text/plain": repr(float(test["score"]))},
+        ),  # fmt: skip
     ]
 
 
@@ -339,10 +354,9 @@ def grade_class(
                 for s, (p, d, cached) in todo.items()
             ]
             for future in as_completed(futures):
-                data, executed = future.result()
+                data = future.result()
                 store_report(course, assignment, data["student"], data)
                 record_in_gradebook(gb, assignment, suite.notebook, data)
-                write_autograded_notebook(course, assignment, suite.notebook, data, executed)
                 reports[data["student"]] = data
                 bar.update(1)
     bar.close()
@@ -354,9 +368,9 @@ def grade_class(
     return write_csv(course, assignment, suite, reports)
 
 
-def grade_student(course, assignment, student, path, mode, digest, cached, execute):
-    """In a pool process: the report (the cached one, or judged now) and, when ``execute``,
-    the notebook executed in the sandbox for feedback (None when it could not run)."""
+def grade_student(course, assignment, student, path, mode, digest, cached, execute) -> dict:
+    """In a pool process: the report (the cached one, or judged now) and the autograded
+    notebook, with the notebook executed in the sandbox first when ``execute``."""
     data = cached or judge_student(course, assignment, student, path, mode, digest)
     executed = None
     if execute:
@@ -365,7 +379,8 @@ def grade_student(course, assignment, student, path, mode, digest, cached, execu
         run = execute_for_feedback(path)
         executed = run.notebook
         data["feedback_execution"] = {"seconds": round(run.seconds, 3), "problem": run.problem}
-    return data, executed
+    write_autograded_notebook(course, assignment, load_suite(assignment).notebook, data, executed)
+    return data
 
 
 def write_csv(course: Course, assignment: str, suite, reports: dict[str, dict]) -> Path:
