@@ -40,6 +40,12 @@ PACKAGE_NEEDS = ("numpy", "matplotlib", "scikit-learn", "tqdm", "nbformat", "nbc
 NOTEBOOK_NEEDS = ("scipy", "threadpoolctl", "jupyterlab")
 SECRETS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "grade_cell", "autograder")
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
+TEMPLATES = Path(__file__).resolve().parent / "student_bundle"
+
+
+def template(name: str) -> str:
+    """A file of ``autograder/student_bundle/`` (``.in`` files have @PLACEHOLDERS@)."""
+    return (TEMPLATES / name).read_text()
 
 
 def read_lock(path: Path) -> dict[str, tuple[str, str]]:
@@ -176,18 +182,21 @@ def generated_files(assignments: Sequence[str], root: Path) -> dict[str, bytes]:
     package_pins = [f"{lock[n][0]}=={lock[n][1]}" for n in sorted(PACKAGE_NEEDS)]
     notebooks = [f"{a}/{load_suite(a).notebook}.ipynb" for a in assignments]
     first = notebooks[0]
-    readme = README.replace("@NOTEBOOKS@", "\n".join(f"* `{n}`" for n in notebooks))
-    readme = readme.replace("@FIRST@", first)
-    pyproject = PYPROJECT.replace("@VERSION@", layerlab_version(root)).replace(
-        "@DEPENDENCIES@", "".join(f"    {json.dumps(p)},\n" for p in package_pins)
+    listing = "\n".join(f"* `{n}`" for n in notebooks)
+    readme = template("README.md.in").replace("@NOTEBOOKS@", listing).replace("@FIRST@", first)
+    pyproject = (
+        template("pyproject.toml.in")
+        .replace("@VERSION@", layerlab_version(root))
+        .replace("@DEPENDENCIES@", "".join(f"    {json.dumps(p)},\n" for p in package_pins))
     )
-    conda = ENVIRONMENT_YML + "".join(f"      - {json.dumps(r)}\n" for r in requirements)
+    pins = "".join(f"      - {json.dumps(r)}\n" for r in requirements)
+    conda = template("environment.yml.in") + pins
     texts = {
         "README.md": readme,
-        "start.py": START_PY,
-        "build_backend.py": BUILD_BACKEND_PY,
+        "start.py": template("start.py"),
+        "build_backend.py": template("build_backend.py"),
         "pyproject.toml": pyproject,
-        "requirements.txt": REQUIREMENTS_HEADER + "\n".join(requirements) + "\n",
+        "requirements.txt": template("requirements-header.txt") + "\n".join(requirements) + "\n",
         "environment.yml": conda + "      - .\n",
     }
     return {name: text.encode() for name, text in texts.items()}
@@ -256,303 +265,3 @@ def cmd_student_bundle(args) -> int:
         path = build_bundle(args.out, name)
         print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB)")
     return 0
-
-
-# ----------------------------------------------------------------------- the generated files
-
-REQUIREMENTS_HEADER = """\
-# The exact versions the course was tested with (taken from its requirements-lock.txt):
-# what layerlab and the notebooks import, JupyterLab, and everything those depend on.
-# start.py installs them; by hand: python -m pip install -r requirements.txt .
-"""
-
-ENVIRONMENT_YML = """\
-# Conda instead of start.py, from this folder:
-#   conda env create -f environment.yml && conda activate layerlab-student && jupyter lab
-# The same pins as requirements.txt; the last line installs layerlab from this folder.
-name: layerlab-student
-channels:
-  - conda-forge
-dependencies:
-  - python=3.11
-  - pip
-  - pip:
-"""
-
-PYPROJECT = """\
-# Lets pip install layerlab from this folder: python -m pip install .
-# build_backend.py builds it with the standard library only (no download needed).
-[build-system]
-requires = []
-build-backend = "build_backend"
-backend-path = ["."]
-
-[project]
-name = "layerlab"
-version = "@VERSION@"
-description = "Gradient checking, data, training and plots for the course notebooks."
-requires-python = ">=3.11,<3.12"
-dependencies = [
-@DEPENDENCIES@]
-"""
-
-README = """\
-# Deep learning from scratch: your course folder
-
-This folder holds your assignments, the small `layerlab` package the notebooks import, and
-what is needed to install everything. You need Python 3.11 (python.org) and an internet
-connection for the first start.
-
-## Start
-
-From this folder, run:
-
-    python3.11 start.py
-
-(On Windows, type `py -3.11` wherever this README says `python3.11`.) The first time, this
-creates a private environment in `.venv` here, installs the exact package versions listed in
-`requirements.txt` plus `layerlab` (a few minutes), and then opens JupyterLab in your
-browser. Run the same command every time you want to work: it reuses `.venv` and opens
-JupyterLab at once. Stop JupyterLab with Ctrl+C in the terminal. `python3.11 start.py
---no-lab` installs without opening JupyterLab. If the installation breaks, delete the `.venv`
-folder and run `start.py` again.
-
-With conda instead: `conda env create -f environment.yml`, `conda activate layerlab-student`,
-then `jupyter lab`.
-
-## Work on an assignment
-
-@NOTEBOOKS@
-
-Work through a notebook from top to bottom. Write your code where it says `# YOUR CODE HERE`
-and delete the `raise NotImplementedError()` line below it. The cell after each function is a
-check: run it and read what it prints (`compare` and `check_layer` say `ok` or explain the
-difference: which entry, by how much, and often why). Written answers go in the cells that say
-`YOUR ANSWER HERE`. Do not add, delete or reorder the given cells.
-
-## Check your work
-
-    python3.11 start.py --check @FIRST@
-
-(the same as `.venv/bin/python -m layerlab.check @FIRST@`, or
-`.venv\\Scripts\\python -m layerlab.check ...` on Windows). It runs a copy of your notebook from
-top to bottom in a fresh kernel, as Restart & Run All would, without changing your file. It
-then lists every check cell: `ok` when it ran without an error and every comparison it
-printed was ok, `failed` when a comparison found a difference, `error` when it raised, with
-the message and the function it came from, for example "relu_forward is not implemented yet".
-It also lists the functions you still have to write. Add `--json` for the same report as
-JSON, `--timeout 300` to let a slow cell run longer than the default 120 seconds.
-
-This is not your grade. Your grade comes from hidden tests that are not in this folder: they
-call your functions with many more inputs and edge cases. A check that runs cleanly can still
-lose points, so also read what each check prints.
-
-## Before you hand in
-
-Restart the kernel and run all cells (Kernel > Restart Kernel and Run All Cells): every check
-must run without an error. Then hand in the `.ipynb` file itself, the way your course asks.
-"""
-
-START_PY = '''\
-"""Install this course folder and open JupyterLab. Needs only Python 3.11.
-
-    python3.11 start.py                  install (first time only), then open JupyterLab
-    python3.11 start.py --no-lab         only install
-    python3.11 start.py --check NOTEBOOK install if needed, then check a notebook
-                                         (options after it go to layerlab.check: --json ...)
-
-The first run creates .venv next to this file and installs the pinned packages of
-requirements.txt and layerlab from this folder with pip (internet needed). Later runs reuse
-.venv and install again only when requirements.txt or layerlab/ changed. pip's usual
-settings apply (PIP_INDEX_URL for a mirror, for example). Delete .venv to start over.
-"""
-
-import argparse
-import hashlib
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-HERE = Path(__file__).resolve().parent
-VENV = HERE / ".venv"
-STAMP = VENV / "layerlab-installed.txt"
-
-
-def venv_python() -> Path:
-    if os.name == "nt":
-        return VENV / "Scripts" / "python.exe"
-    return VENV / "bin" / "python"
-
-
-def fingerprint() -> str:
-    """A hash of everything the installation is made from."""
-    files = [HERE / "requirements.txt", HERE / "pyproject.toml", HERE / "build_backend.py"]
-    files += sorted((HERE / "layerlab").rglob("*.py"))
-    digest = hashlib.sha256()
-    for path in files:
-        digest.update(path.relative_to(HERE).as_posix().encode() + b"\\0" + path.read_bytes())
-    return digest.hexdigest()
-
-
-def step(command, what: str, hint: str) -> None:
-    print(f"start.py: {what} ...", flush=True)
-    if subprocess.call([str(c) for c in command], cwd=HERE) != 0:
-        sys.exit(f"start.py: {what} failed (see the messages above). {hint}")
-
-
-def install() -> Path:
-    """Create .venv if needed and install into it; return its Python."""
-    python = venv_python()
-    if not python.exists():
-        if sys.version_info[:2] != (3, 11):
-            sys.exit(
-                f"start.py: this course needs Python 3.11, but this is Python "
-                f"{sys.version.split()[0]} ({sys.executable}). Install Python 3.11 and run "
-                "`python3.11 start.py` (Windows: `py -3.11 start.py`)."
-            )
-        step(
-            [sys.executable, "-m", "venv", VENV],
-            "creating .venv",
-            "On Debian or Ubuntu, install the venv module first: sudo apt install python3.11-venv",
-        )
-    if STAMP.exists() and STAMP.read_text() == fingerprint():
-        return python
-    step(
-        [python, "-m", "pip", "install", "--disable-pip-version-check", "-r", "requirements.txt"]
-        + ["."],
-        "installing the course packages and layerlab",
-        "Check the internet connection and run the same command again.",
-    )
-    STAMP.write_text(fingerprint())
-    print("start.py: installed.", flush=True)
-    return python
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\\n\\n")[0])
-    parser.add_argument("--no-lab", action="store_true", help="install, do not open JupyterLab")
-    parser.add_argument("--check", metavar="NOTEBOOK", help="check a notebook (layerlab.check)")
-    args, more = parser.parse_known_args()
-    if more and not args.check:
-        parser.error(f"unknown arguments: {' '.join(more)}")
-    python = install()
-    if args.check:
-        notebook = Path(args.check).resolve()
-        return subprocess.call([str(python), "-m", "layerlab.check", str(notebook), *more])
-    if args.no_lab:
-        print(f"Open JupyterLab with: {python} -m jupyterlab")
-        return 0
-    lab = [str(python), "-m", "jupyterlab"]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        lab.append("--allow-root")  # containers often run everything as root
-    try:
-        return subprocess.call(lab, cwd=HERE)
-    except KeyboardInterrupt:
-        return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
-'''
-
-BUILD_BACKEND_PY = '''\
-"""How pip builds layerlab from this folder (`python -m pip install .`). You never run it.
-
-A minimal build backend (PEP 517) using only the standard library: the wheel holds layerlab/
-and the metadata from pyproject.toml, so installing needs neither setuptools nor a download.
-"""
-
-import base64
-import hashlib
-import io
-import tarfile
-import tomllib
-import zipfile
-from pathlib import Path
-
-HERE = Path(__file__).resolve().parent
-WHEEL = """\\
-Wheel-Version: 1.0
-Generator: build_backend.py
-Root-Is-Purelib: true
-Tag: py3-none-any
-"""
-
-
-def _project() -> dict:
-    return tomllib.loads((HERE / "pyproject.toml").read_text())["project"]
-
-
-def _metadata() -> str:
-    p = _project()
-    lines = [
-        "Metadata-Version: 2.1",
-        f"Name: {p['name']}",
-        f"Version: {p['version']}",
-        f"Summary: {p['description']}",
-        f"Requires-Python: {p['requires-python']}",
-    ]
-    lines += [f"Requires-Dist: {d}" for d in p.get("dependencies", [])]
-    return "\\n".join(lines) + "\\n"
-
-
-def _dist_info() -> str:
-    p = _project()
-    return f"{p['name']}-{p['version']}.dist-info"
-
-
-def _package_files():
-    for path in sorted((HERE / "layerlab").rglob("*")):
-        if path.is_file() and (path.suffix == ".py" or path.name == "py.typed"):
-            if "__pycache__" not in path.parts:
-                yield path.relative_to(HERE).as_posix(), path.read_bytes()
-
-
-def get_requires_for_build_wheel(config_settings=None):
-    return []
-
-
-def get_requires_for_build_sdist(config_settings=None):
-    return []
-
-
-def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
-    target = Path(metadata_directory) / _dist_info()
-    target.mkdir(parents=True, exist_ok=True)
-    (target / "METADATA").write_text(_metadata())
-    (target / "WHEEL").write_text(WHEEL)
-    return target.name
-
-
-def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
-    p = _project()
-    info = _dist_info()
-    entries = list(_package_files())
-    entries += [(f"{info}/METADATA", _metadata().encode()), (f"{info}/WHEEL", WHEEL.encode())]
-    record = []
-    for name, data in entries:
-        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        record.append(f"{name},sha256={digest},{len(data)}")
-    record.append(f"{info}/RECORD,,")
-    entries.append((f"{info}/RECORD", ("\\n".join(record) + "\\n").encode()))
-    filename = f"{p['name']}-{p['version']}-py3-none-any.whl"
-    with zipfile.ZipFile(Path(wheel_directory) / filename, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in entries:
-            zf.writestr(name, data)
-    return filename
-
-
-def build_sdist(sdist_directory, config_settings=None):
-    p = _project()
-    base = f"{p['name']}-{p['version']}"
-    files = [(n, d) for n, d in _package_files()]
-    files += [(n, (HERE / n).read_bytes()) for n in ("pyproject.toml", "build_backend.py")]
-    files.append(("PKG-INFO", _metadata().encode()))
-    with tarfile.open(Path(sdist_directory) / f"{base}.tar.gz", "w:gz") as tar:
-        for name, data in files:
-            member = tarfile.TarInfo(f"{base}/{name}")
-            member.size = len(data)
-            tar.addfile(member, io.BytesIO(data))
-    return f"{base}.tar.gz"
-'''
