@@ -189,6 +189,10 @@ def test_grade_with_feedback_writes_nbgrader_html_pages(tmp_path):
         nb = (student_notebook(course, DEMO_ASSIGNMENT, cells) if cells else
               nbformat.read(course.release_notebook(DEMO_ASSIGNMENT), as_version=4))  # fmt: skip
         nb.cells.append(new_markdown_cell('<img src=x onerror="steal()"> a note'))
+        if student == "ben":  # edited metadata aborts plain nbgrader's run for everyone
+            graded = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+            graded[0].metadata["nbgrader"]["schema_version"] = 99
+            graded[1].metadata["nbgrader"]["points"] = 1000
         nbformat.write(nb, folder / f"{suite.notebook}.ipynb")
     grade_class(course, DEMO_ASSIGNMENT, jobs=2, progress=False, feedback=True)
     pages = {}
