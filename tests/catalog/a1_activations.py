@@ -976,6 +976,36 @@ def softmax_backward(dout, cache):
 
 VARIANTS = [
     Entry(
+        "numgrad_add_subtract",
+        "x[i] += h, then -= 2h, then += h: x restored up to rounding",
+        {
+            "numerical_gradient": """
+def numerical_gradient(f, x, h=1e-5):
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        x[idx] += h
+        fp = f(x)
+        x[idx] -= 2 * h
+        fm = f(x)
+        x[idx] += h
+        grad[idx] = (fp - fm) / (2 * h)
+    return grad
+""",
+            "numerical_gradient_array": """
+def numerical_gradient_array(f, x, dout, h=1e-5):
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        x[idx] += h
+        fp = np.array(f(x), copy=True)
+        x[idx] -= 2 * h
+        fm = np.array(f(x), copy=True)
+        x[idx] += h
+        grad[idx] = np.sum((fp - fm) * dout) / (2 * h)
+    return grad
+""",
+        },
+    ),
+    Entry(
         "tools_loops",
         "rel_error by a Python loop; gradients with nditer and copies of x",
         {
