@@ -127,6 +127,7 @@ def main(dest: Path | None = None, jobs: int = 2) -> int:
     print("nbgrader gradebook:")
     print(gradebook_table(course, DEMO_ASSIGNMENT, described))
     print(f"\nCSV: {csv_path}")
+    print(f"class summary: {course.root / 'summary' / DEMO_ASSIGNMENT / 'index.html'}")
     dave = json.loads(course.report_path(DEMO_ASSIGNMENT, "dave").read_text())
     failed = [t for t in dave["tests"] if t["status"] != "passed"]
     print(f"dave's hostile submission: {len(failed)} tests lost, e.g. {failed[0]['id']}: "
