@@ -24,7 +24,7 @@ from pathlib import Path
 import nbformat
 from nbformat import from_dict
 
-from autograder.sandbox import Limits, bwrap_path, start_sandboxed
+from autograder.sandbox import Limits, bwrap_path, kill_group, start_sandboxed
 
 SAFE_MIMETYPES = ("image/png", "image/jpeg", "text/plain")
 MAX_OUTPUTS_PER_CELL = 30
@@ -75,7 +75,7 @@ def execute_for_feedback(
             timed_out = False
         except Exception:  # noqa: BLE001  (subprocess.TimeoutExpired)
             timed_out = True
-        _kill_group(proc)
+        kill_group(proc)
         text = _read_regular_file(workdir / EXECUTED_NAME, MAX_EXECUTED_BYTES)
         elapsed = time.monotonic() - started
         if text is None:
@@ -106,14 +106,6 @@ def _drain(proc, keep: int) -> bytearray:
 
     threading.Thread(target=pump, daemon=True).start()
     return tail
-
-
-def _kill_group(proc) -> None:
-    try:
-        os.killpg(proc.pid, 9)
-    except OSError:
-        pass
-    proc.wait()
 
 
 def _read_regular_file(path: Path, max_bytes: int) -> str | None:

@@ -182,11 +182,7 @@ class WorkerClient:
 
     def close(self) -> None:
         if self.proc is not None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except OSError:
-                pass
-            self.proc.wait()
+            kill_group(self.proc)
             self.proc = None
         if self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
@@ -360,6 +356,15 @@ def start_sandboxed(
         preexec_fn=lambda: _child_limits(limits, cpu),
         start_new_session=True,
     )
+
+
+def kill_group(proc: subprocess.Popen) -> None:
+    """Kill a sandboxed process and everything it started (its process group), then reap it."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:
+        pass
+    proc.wait()
 
 
 def _child_limits(limits: Limits, cpu_seconds: int) -> None:
