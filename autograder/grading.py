@@ -239,14 +239,17 @@ def _release_notebook(path: Path):
     return _cached_release(path, path.stat().st_mtime_ns)
 
 
-def has_executed_feedback(course: Course, assignment: str, notebook: str, data: dict) -> bool:
-    """Whether the autograded notebook of this exact submission was already executed."""
+def autograded_is_current(
+    course: Course, assignment: str, notebook: str, data: dict, executed: bool
+) -> bool:
+    """Whether the autograded notebook of this exact submission exists (and was executed in
+    the sandbox, when ``executed``), so it need not be written again."""
     try:
         nb = json.loads(autograded_path(course, assignment, notebook, data["student"]).read_text())
         meta = nb["metadata"]["layerlab"]
     except (OSError, ValueError, KeyError, TypeError):
         return False
-    return meta.get("sha256") == data["sha256"] and meta.get("executed") is True
+    return meta.get("sha256") == data["sha256"] and (meta.get("executed") is True or not executed)
 
 
 def report_summary(data: dict) -> str:
@@ -338,7 +341,7 @@ def grade_class(
         if cached is not None:
             reports[student] = cached
         if cached is None or (
-            feedback and not has_executed_feedback(course, assignment, suite.notebook, cached)
+            feedback and not autograded_is_current(course, assignment, suite.notebook, cached, True)
         ):
             todo[student] = (path, digest, cached)
     bar = tqdm(total=len(subs), initial=len(subs) - len(todo), disable=not progress,
@@ -346,7 +349,9 @@ def grade_class(
     with open_gradebook(course) as gb:
         for student, data in reports.items():
             record_in_gradebook(gb, assignment, suite.notebook, data)
-            if student not in todo:
+            if student not in todo and not autograded_is_current(
+                course, assignment, suite.notebook, data, False
+            ):
                 write_autograded_notebook(course, assignment, suite.notebook, data)
         with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
             futures = [

@@ -3,7 +3,6 @@ only in the sandbox, and ``grade --feedback`` producing nbgrader's HTML pages.""
 
 import base64
 import io
-import os
 import re
 import subprocess
 import time
@@ -205,10 +204,11 @@ def test_grade_with_feedback_writes_nbgrader_html_pages(tmp_path):
     assert pages["ann"].count("<img") >= 5  # the notebook's figures, from the sandbox
     assert f"Autograder report: 0 / {suite.max_score:g}" in pages["ben"]
     assert "not implemented yet" in pages["ben"]
-    # A second run finds everything done: no judging, no execution.
-    stamp = os.stat(course.root / "autograded" / "ann" / DEMO_ASSIGNMENT).st_mtime_ns
+    # Later runs find everything done: no judging, no execution, executed outputs kept.
+    autograded = course.root / "autograded" / "ann" / DEMO_ASSIGNMENT / f"{suite.notebook}.ipynb"
     reports = course.root / ".layerlab" / "reports" / DEMO_ASSIGNMENT / "ann.json"
-    before = reports.read_text()
+    before = (reports.read_text(), autograded.read_text())
+    assert '"image/png"' in before[1]
     grade_class(course, DEMO_ASSIGNMENT, jobs=2, progress=False, feedback=True)
-    assert reports.read_text() == before
-    assert os.stat(course.root / "autograded" / "ann" / DEMO_ASSIGNMENT).st_mtime_ns >= stamp
+    grade_class(course, DEMO_ASSIGNMENT, jobs=2, progress=False)
+    assert (reports.read_text(), autograded.read_text()) == before
