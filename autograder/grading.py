@@ -319,8 +319,8 @@ def grade_class(
     progress: bool = True,
     feedback: bool = False,
 ) -> Path:
-    """Grade every submission, record the gradebook, write the CSV and the class summary
-    (``summary/NAME/``, over the students graded in this run); return the CSV path.
+    """Grade every submission (or only ``students``), record the gradebook, write the CSV and
+    the class summary (``summary/NAME/``) of every graded submission; return the CSV path.
     With ``feedback``, also execute each notebook in the sandbox for its feedback page and
     run ``nbgrader generate_feedback`` (HTML under ``feedback/``)."""
     from tqdm import tqdm
@@ -369,8 +369,20 @@ def grade_class(
         run_nbgrader(course, ["generate_feedback", assignment, "--force"])
     from autograder.summary import write_summary
 
+    if students:  # the summary and the CSV cover the whole class, not just this run
+        reports = {**current_reports(course, assignment), **reports}
     write_summary(course.root, assignment, [reports[s] for s in sorted(reports)])
     return write_csv(course, assignment, suite, reports)
+
+
+def current_reports(course: Course, assignment: str) -> dict[str, dict]:
+    """The stored report of every submission graded in its present form."""
+    found = {}
+    for student, path in course.submissions(assignment).items():
+        data = cached_report(course, assignment, student, sha256(path))
+        if data is not None:
+            found[student] = data
+    return found
 
 
 def grade_student(course, assignment, student, path, mode, digest, cached, execute) -> dict:

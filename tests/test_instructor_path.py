@@ -111,3 +111,14 @@ def test_bad_archive_gets_a_sentence_not_a_traceback(tmp_path):
     result = autograder("collect", DEMO_ASSIGNMENT, str(tmp_path / "not.zip"), cwd=course.root)
     assert result.returncode == 2
     assert "is not a zip archive" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_regrading_one_student_keeps_the_whole_class_in_csv_and_summary(graded):
+    course, expected, _, _ = graded
+    again = autograder("grade", DEMO_ASSIGNMENT, "--student", "1002", "--no-progress",
+                       cwd=course.root)  # fmt: skip
+    assert again.returncode == 0, again.stderr[-3000:]
+    rows = list(csv.DictReader(open(course.root / f"grades-{DEMO_ASSIGNMENT}.csv")))
+    assert sorted(r["student"] for r in rows) == sorted(expected)
+    html = (course.root / "summary" / DEMO_ASSIGNMENT / "index.html").read_text()
+    assert "3 submissions" in html
