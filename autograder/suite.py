@@ -261,22 +261,30 @@ class TestResult:
         }
 
 
-class SuiteBug(Exception):
-    """A hidden test itself failed (not the student's code): the grader must say so loudly."""
-
-
 def run_test(spec: TestSpec, student: Student, seed: int) -> TestResult:
-    """Run one test against ``student`` and turn what happened into a scored result."""
+    """Run one test against ``student`` and turn what happened into a scored result.
+
+    Never raises: a test that cannot check what the student's code returned (a string, a
+    ragged list, a custom object where an array belongs) is an ``error`` for this test only.
+    That the solution scores full marks is proved by each assignment's own tests, so an
+    exception here points at the returned value, not at the suite.
+    """
     t = TestContext(spec, student, test_rng(seed, spec.id))
     base = dict(id=spec.id, functions=list(spec.functions), max_score=spec.points)
     try:
         spec.run(t)
     except StudentCodeProblem as exc:
         return TestResult(**base, score=0.0, status=exc.status, message=str(exc))
-    except Exception as exc:
-        raise SuiteBug(f"hidden test {spec.id} crashed: {type(exc).__name__}: {exc}") from exc
+    except Exception as exc:  # noqa: BLE001  (any value the student returned may land here)
+        return TestResult(**base, score=0.0, status="error", message=unusable_value(spec, exc))
     if not t.checks:
-        raise SuiteBug(f"hidden test {spec.id} recorded no check")
+        return TestResult(
+            **base,
+            score=0.0,
+            status="error",
+            message=f"{', '.join(spec.functions)}: nothing could be checked "
+            "(the functions returned nothing usable).",
+        )
     frac = t.fraction()
     score = round(spec.points * frac, 4)
     if frac == 1.0:
@@ -366,6 +374,16 @@ class LocalStudent:
             setattr(handle.obj, path[0], value)
         else:
             target[path[-1]] = value
+
+
+def unusable_value(spec: TestSpec, exc: Exception) -> str:
+    """The message for a returned value the test could not even compare."""
+    detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+    return (
+        f"{', '.join(spec.functions)} returned something the test could not check ({detail}); "
+        "return exactly what the docstring asks for (numpy arrays of the stated shapes, "
+        "float scalars, tuples of the stated length)."
+    )
 
 
 def _copy_plain(value):
