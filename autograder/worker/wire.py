@@ -1,19 +1,26 @@
 """The channel's format: plain data only, never pickle.
 
-A message is a JSON document followed by the raw bytes of the arrays it mentions. Each frame
-on the pipe is an 8-byte big-endian length and a payload. The encodable values are None, bool,
-int, float (NaN and inf included), str, lists, tuples, dicts with string keys, numeric numpy
-arrays and scalars, and two markers: a handle (an object kept on the student's side) and a
-function spec (a callable built from ``functions.REGISTRY``). Decoding rejects everything else,
-so nothing the student's side sends can make the grading process run code.
+A message is a JSON document followed by the raw bytes of the arrays it mentions. On the pipe it
+is an 8-byte big-endian frame count, then each frame as an 8-byte big-endian length and its
+payload; the first frame is the JSON header. The encodable values are None, bool, int, float
+(NaN, +-inf and -0.0 included), complex, str, lists, tuples, dicts with string keys, numeric
+numpy arrays of any shape (zero-size and 0-d included) and numpy scalars of the same kinds
+(bool, signed and unsigned int, float, complex), and two markers: a handle (an object kept on
+the student's side) and a function spec (a callable built from ``functions.REGISTRY``).
+Decoding rejects everything else, and every malformed message becomes ``WireError``, so
+nothing the student's side sends can make the grading process run code or crash.
 """
 
 import json
+import math
 import struct
 
 import numpy as np
 
 MAX_FRAME = 512 * 1024 * 1024
+MAX_HEADER = 8 * 1024 * 1024
+MAX_FRAMES = 100_000
+MAX_DEPTH = 100
 _ALLOWED_KINDS = "biufc"
 _LEN = struct.Struct(">Q")
 
@@ -29,6 +36,14 @@ class HandleRef:
         self.id = id
         self.type_name = type_name
 
+    def __eq__(self, other):
+        return isinstance(other, HandleRef) and (self.id, self.type_name) == (
+            other.id,
+            other.type_name,
+        )
+
+    __hash__ = None
+
 
 class FunctionRef:
     """A callable argument the receiving side builds with ``functions.build(name, params)``."""
@@ -38,35 +53,50 @@ class FunctionRef:
         self.params = params
 
 
-def _encode(value, buffers, make_handle):
-    if value is None or isinstance(value, bool | str):
+def _float(value):
+    """A Python float as JSON: itself when finite, else a tagged canonical string."""
+    if math.isfinite(value):
         return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value if abs(value) < 2**63 else {"__bigint__": str(value)}
-    if isinstance(value, float):
-        return {"__float__": repr(value)} if value != value or value in _INF else value
-    if isinstance(value, np.generic) and value.dtype.kind in _ALLOWED_KINDS:
-        return {"__scalar__": _encode(np.asarray(value), buffers, make_handle)}
+    return {"__float__": "nan" if value != value else ("inf" if value > 0 else "-inf")}
+
+
+def _encode(value, buffers, make_handle, depth):
+    if depth > MAX_DEPTH:
+        raise WireError(f"value nested deeper than {MAX_DEPTH} levels")
+    # numpy scalars first: np.float64 and np.bool_ would otherwise pass for float and int.
+    if isinstance(value, np.generic):
+        if value.dtype.kind in _ALLOWED_KINDS:
+            return {"__scalar__": _encode(np.asarray(value), buffers, make_handle, depth + 1)}
+    elif value is None or isinstance(value, bool | str):
+        return value
+    elif isinstance(value, int):
+        if abs(value) < 2**63:
+            return value
+        if abs(value) < 2**1024:
+            return {"__bigint__": hex(value)}
+        raise WireError("integer too large to send")
+    elif isinstance(value, float):
+        return _float(float(value))
+    elif isinstance(value, complex):
+        return {"__complex__": [_float(value.real), _float(value.imag)]}
     if isinstance(value, np.ndarray) and value.dtype.kind in _ALLOWED_KINDS:
-        arr = np.ascontiguousarray(value)
+        arr = value if value.flags.c_contiguous else value.copy(order="C")  # keeps 0-d
         buffers.append(arr.tobytes())
         return {"__nd__": [arr.dtype.str, list(arr.shape), len(buffers) - 1]}
     if isinstance(value, list):
-        return [_encode(v, buffers, make_handle) for v in value]
+        return [_encode(v, buffers, make_handle, depth + 1) for v in value]
     if isinstance(value, tuple):
-        return {"__tuple__": [_encode(v, buffers, make_handle) for v in value]}
+        return {"__tuple__": [_encode(v, buffers, make_handle, depth + 1) for v in value]}
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        return {"__dict__": {k: _encode(v, buffers, make_handle) for k, v in value.items()}}
+        items = value.items()
+        return {"__dict__": {k: _encode(v, buffers, make_handle, depth + 1) for k, v in items}}
     if isinstance(value, HandleRef):
         return {"__handle__": [value.id, value.type_name]}
     if isinstance(value, FunctionRef):
-        return {"__fn__": [value.name, _encode(value.params, buffers, make_handle)]}
+        return {"__fn__": [value.name, _encode(value.params, buffers, make_handle, depth + 1)]}
     if make_handle is not None:
         return {"__handle__": list(make_handle(value))}
     raise WireError(f"cannot send a value of type {type(value).__name__}")
-
-
-_INF = (float("inf"), float("-inf"))
 
 
 def encode(value, make_handle=None):
@@ -76,56 +106,100 @@ def encode(value, make_handle=None):
     handles; without it such values raise ``WireError``.
     """
     buffers = []
-    doc = _encode(value, buffers, make_handle)
+    try:
+        doc = _encode(value, buffers, make_handle, 0)
+    except RecursionError:
+        raise WireError("value nested too deeply to send") from None
     header = json.dumps({"v": doc, "n": len(buffers)}, allow_nan=False).encode()
     return [header, *buffers]
 
 
 def decode(frames, resolve_handle=None, resolve_function=None):
-    """Inverse of ``encode``; handle and function markers go through the two resolvers."""
+    """Inverse of ``encode``; handle and function markers go through the two resolvers.
+    Anything malformed raises ``WireError`` (never another exception)."""
     try:
         header = json.loads(frames[0])
         doc, n = header["v"], header["n"]
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, IndexError, RecursionError) as exc:
         raise WireError(f"malformed message header: {exc}") from None
     if n != len(frames) - 1:
         raise WireError("message announces a different number of buffers")
-    return _decode(doc, frames[1:], resolve_handle, resolve_function)
+    try:
+        return _decode(doc, frames[1:], resolve_handle, resolve_function, 0)
+    except WireError:
+        raise
+    except Exception as exc:  # noqa: BLE001  (bad shapes, dtypes, indices, numbers, resolvers)
+        raise WireError(f"malformed value: {type(exc).__name__}: {exc}"[:300]) from None
 
 
-def _decode(doc, buffers, rh, rf):
-    if doc is None or isinstance(doc, bool | int | float | str):
+def _decode_float(body):
+    if isinstance(body, dict) and set(body) == {"__float__"}:
+        text = body["__float__"]
+        if text in ("nan", "inf", "-inf"):
+            return float(text)
+        raise WireError("bad float marker")
+    if isinstance(body, int | float) and not isinstance(body, bool):
+        return float(body)
+    raise WireError("bad float")
+
+
+def _decode(doc, buffers, rh, rf, depth):
+    if depth > MAX_DEPTH:
+        raise WireError(f"value nested deeper than {MAX_DEPTH} levels")
+    if doc is None or isinstance(doc, bool | int | str):
+        return doc
+    if isinstance(doc, float):
         return doc
     if isinstance(doc, list):
-        return [_decode(v, buffers, rh, rf) for v in doc]
+        return [_decode(v, buffers, rh, rf, depth + 1) for v in doc]
     if not isinstance(doc, dict) or len(doc) != 1:
         raise WireError("unexpected value in message")
     ((tag, body),) = doc.items()
     if tag == "__nd__":
-        dtype_str, shape, index = body
-        dtype = np.dtype(dtype_str)
-        if dtype.kind not in _ALLOWED_KINDS:
-            raise WireError(f"array of dtype {dtype} not allowed")
-        shape = tuple(int(s) for s in shape)
-        data = buffers[int(index)]
-        if len(data) != dtype.itemsize * int(np.prod(shape, dtype=np.int64)):
-            raise WireError("array buffer has the wrong size")
-        return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
+        return _decode_array(body, buffers)
     if tag == "__scalar__":
-        return _decode(body, buffers, rh, rf)[()]
+        arr = _decode(body, buffers, rh, rf, depth + 1)
+        if not isinstance(arr, np.ndarray) or arr.shape != ():
+            raise WireError("a scalar must be a 0-d array")
+        return arr[()]
     if tag == "__float__":
-        return float(body)
+        return _decode_float(doc)
+    if tag == "__complex__":
+        real, imag = body
+        return complex(_decode_float(real), _decode_float(imag))
     if tag == "__bigint__":
-        return int(body)
-    if tag == "__tuple__":
-        return tuple(_decode(v, buffers, rh, rf) for v in body)
-    if tag == "__dict__":
-        return {str(k): _decode(v, buffers, rh, rf) for k, v in body.items()}
+        if not isinstance(body, str) or len(body) > 300:
+            raise WireError("bad integer")
+        return int(body, 16)
+    if tag == "__tuple__" and isinstance(body, list):
+        return tuple(_decode(v, buffers, rh, rf, depth + 1) for v in body)
+    if tag == "__dict__" and isinstance(body, dict):
+        return {str(k): _decode(v, buffers, rh, rf, depth + 1) for k, v in body.items()}
     if tag == "__handle__" and rh is not None:
-        return rh(int(body[0]), str(body[1]))
+        return rh(int(body[0]), str(body[1])[:200])
     if tag == "__fn__" and rf is not None:
-        return rf(str(body[0]), _decode(body[1], buffers, rh, rf))
-    raise WireError(f"unexpected marker {tag}")
+        return rf(str(body[0]), _decode(body[1], buffers, rh, rf, depth + 1))
+    raise WireError(f"unexpected marker {str(tag)[:40]}")
+
+
+def _decode_array(body, buffers):
+    dtype_str, shape, index = body
+    if not isinstance(dtype_str, str) or len(dtype_str) > 8:
+        raise WireError("bad array dtype")
+    dtype = np.dtype(dtype_str)
+    if dtype.kind not in _ALLOWED_KINDS or dtype.fields is not None or dtype.subdtype:
+        raise WireError(f"array of dtype {dtype} not allowed")
+    if not isinstance(shape, list) or len(shape) > 32:
+        raise WireError("bad array shape")
+    if not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape):
+        raise WireError("bad array shape")
+    if not isinstance(index, int) or not 0 <= index < len(buffers):
+        raise WireError("bad array buffer index")
+    data = buffers[index]
+    count = math.prod(shape)
+    if len(data) != dtype.itemsize * count:
+        raise WireError("array buffer has the wrong size")
+    return np.frombuffer(data, dtype=dtype, count=count).reshape(shape).copy()
 
 
 def write_frames(stream, frames):
@@ -136,14 +210,18 @@ def write_frames(stream, frames):
     stream.flush()
 
 
-def read_frames(stream, limit=MAX_FRAME):
-    """Read one message; ``EOFError`` when the pipe closed, ``WireError`` when it is garbage."""
+def read_frames(stream, limit=MAX_FRAME, header_limit=MAX_HEADER, max_frames=MAX_FRAMES):
+    """Read exactly one message and nothing after it: ``EOFError`` when the pipe closed,
+    ``WireError`` when it is garbage or larger than ``limit`` bytes in all, or its JSON header
+    larger than ``header_limit``. ``stream.read(n)`` may return fewer bytes than asked."""
     count = _LEN.unpack(_read_exact(stream, _LEN.size))[0]
-    if count > 1_000_000:
-        raise WireError("too many frames")
+    if not 1 <= count <= max_frames:
+        raise WireError(f"a message must have 1 to {max_frames} frames, not {count}")
     frames, total = [], 0
-    for _ in range(count):
+    for i in range(count):
         size = _LEN.unpack(_read_exact(stream, _LEN.size))[0]
+        if i == 0 and size > header_limit:
+            raise WireError(f"message header larger than {header_limit} bytes")
         total += size
         if total > limit:
             raise WireError(f"message larger than {limit} bytes")
@@ -152,11 +230,12 @@ def read_frames(stream, limit=MAX_FRAME):
 
 
 def _read_exact(stream, n):
-    chunks, left = [], n
-    while left:
-        chunk = stream.read(left)
+    buf, view, got = bytearray(n), None, 0
+    view = memoryview(buf)
+    while got < n:
+        chunk = stream.read(n - got)
         if not chunk:
             raise EOFError("channel closed")
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
+        view[got : got + len(chunk)] = chunk
+        got += len(chunk)
+    return bytes(buf)
