@@ -11,6 +11,7 @@ killed at the end.
 
 from __future__ import annotations
 
+import functools
 import os
 import queue
 import resource
@@ -48,6 +49,7 @@ class Limits:
     processes: int = 64
     output_bytes: int = 64 * 1024
     message_bytes: int = 256 * 1024**2
+    allow_unsandboxed: bool = True  # False when grading others' code: no bwrap, no run
 
 
 def bwrap_path() -> str | None:
@@ -65,6 +67,42 @@ MISSING_PROTECTIONS = (
     "and process isolation (resource limits still apply). Install it with "
     "`apt-get install bubblewrap` before grading real submissions."
 )
+
+
+class SandboxUnavailable(Exception):
+    """Students' code would run unconfined, and that was not allowed."""
+
+
+@functools.lru_cache(maxsize=1)
+def _sandbox_problem() -> str | None:
+    """Why bubblewrap cannot confine code here (tried once per process), or None."""
+    bwrap = bwrap_path()
+    if bwrap is None:
+        return "bubblewrap (bwrap) is not installed"
+    try:
+        probe = subprocess.run(
+            [bwrap, "--ro-bind", "/", "/", "--unshare-all", "--die-with-parent", "true"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"bubblewrap could not be started ({exc})"
+    if probe.returncode != 0:
+        detail = probe.stderr.strip()[:200]
+        return f"bubblewrap is installed but cannot create a sandbox here ({detail})"
+    return None
+
+
+def require_sandbox() -> None:
+    """Raise ``SandboxUnavailable`` with the fix when students' code cannot be confined."""
+    problem = _sandbox_problem()
+    if problem:
+        raise SandboxUnavailable(
+            f"Refusing to run other people's code: {problem}. Install it with "
+            "`apt-get install bubblewrap` (or `make system-deps` as root), or pass --no-sandbox "
+            "to grade code you trust without isolation."
+        )
 
 
 def _ancestor_dirs(path: Path) -> list[str]:
@@ -329,6 +367,11 @@ def start_sandboxed(
     """Start ``python -m MODULE ARGS...`` from the worker package in the sandbox, with
     ``workdir`` (whose files become the sandbox user's) as its home and working directory.
     Its output (stdout and stderr together) is a pipe; it leads its own process group."""
+    if not bwrap and not limits.allow_unsandboxed:
+        require_sandbox()
+        raise SandboxUnavailable(
+            "bubblewrap was not used for this run; refusing to run unconfined."
+        )
     uid = _sandbox_uid() if (bwrap and os.getuid() == 0) else None
     if uid is not None:
         for path in [workdir, *workdir.rglob("*")]:
