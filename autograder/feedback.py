@@ -13,9 +13,8 @@ from __future__ import annotations
 import base64
 import copy
 import os
-import shutil
 import stat
-import tempfile
+import subprocess
 import threading
 import time
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from pathlib import Path
 import nbformat
 from nbformat import from_dict
 
-from autograder.sandbox import Limits, bwrap_path, kill_group, start_sandboxed
+from autograder.sandbox import Limits, start_sandboxed
 
 SAFE_MIMETYPES = ("image/png", "image/jpeg", "text/plain")
 MAX_OUTPUTS_PER_CELL = 30
@@ -50,49 +49,74 @@ def execute_for_feedback(
     total_seconds: float = 900.0,
 ) -> Execution:
     """Run the notebook at ``path`` top to bottom in a Jupyter kernel inside the sandbox and
-    return it with sanitized outputs. Never raises for a bad or hostile notebook."""
+    return it with sanitized outputs. Never raises for a bad or hostile notebook (raises
+    ``SandboxUnavailable`` when bubblewrap is unusable and ``limits`` do not allow that).
+
+    The executed notebook comes back through a pipe, at most ``MAX_EXECUTED_BYTES``; the
+    sandbox's home, a tmpfs, vanishes with it."""
     started = time.monotonic()
     if path.suffix != ".ipynb":
         return Execution(None, "only notebooks are executed for feedback", 0.0)
     limits = limits or Limits(processes=256)
-    workdir = Path(tempfile.mkdtemp(prefix="layerlab-feedback-"))
+    out_r, out_w = os.pipe()
     try:
-        shutil.copy2(path, workdir / "submission.ipynb")
-        proc = start_sandboxed(
-            ["judge_worker.execute", "submission.ipynb", EXECUTED_NAME, str(cell_seconds)],
-            workdir,
+        sandbox = start_sandboxed(
+            ["judge_worker.execute", "submission.ipynb", str(out_w), str(cell_seconds)],
             limits,
-            bwrap=bwrap_path(),
+            files={"submission.ipynb": path},
+            pass_fds=(out_w,),
             cpu_seconds=total_seconds,
             extra_env={
                 "JUPYTER_PLATFORM_DIRS": "1",
                 "MPLBACKEND": "module://matplotlib_inline.backend_inline",
             },
         )
-        tail = _drain(proc, 8192)
-        try:
-            proc.wait(timeout=total_seconds)
-            timed_out = False
-        except Exception:  # noqa: BLE001  (subprocess.TimeoutExpired)
-            timed_out = True
-        kill_group(proc)
-        text = _read_regular_file(workdir / EXECUTED_NAME, MAX_EXECUTED_BYTES)
-        elapsed = time.monotonic() - started
-        if text is None:
-            why = "it ran out of time" if timed_out else "the kernel could not run it"
-            detail = bytes(tail).decode(errors="replace").strip().splitlines()[-3:]
-            return Execution(None, f"{why} ({' / '.join(detail)[:300]})", elapsed)
-        try:
-            nb = nbformat.reads(text, as_version=4)
-        except Exception as exc:  # noqa: BLE001
-            return Execution(None, f"the executed notebook could not be read ({exc})", elapsed)
-        for cell in nb.cells:
-            if cell.get("cell_type") == "code":
-                cell["outputs"] = sanitize_outputs(cell.get("outputs", []))
-        problem = nb.metadata.pop("layerlab_execution_error", None)
-        return Execution(nb, str(problem)[:500] if problem else None, elapsed)
+    except BaseException:
+        os.close(out_r)
+        raise
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        os.close(out_w)
+    received = bytearray()
+    too_big = threading.Event()
+
+    def receive():
+        with os.fdopen(out_r, "rb", buffering=0) as pipe:
+            while chunk := pipe.read(1 << 20):
+                if len(received) + len(chunk) > MAX_EXECUTED_BYTES:
+                    too_big.set()  # keep reading (and dropping) so the writer is not stuck
+                else:
+                    received.extend(chunk)
+
+    reader = threading.Thread(target=receive, daemon=True)
+    reader.start()
+    try:
+        tail = _drain(sandbox.proc, 8192)
+        try:
+            sandbox.proc.wait(timeout=total_seconds)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        sandbox.kill()
+        reader.join(timeout=10)
+    finally:
+        sandbox.close()
+    elapsed = time.monotonic() - started
+    if too_big.is_set():
+        mib = MAX_EXECUTED_BYTES // 1024**2
+        return Execution(None, f"the executed notebook is larger than {mib} MiB", elapsed)
+    if not received or reader.is_alive():
+        why = "it ran out of time" if timed_out else "the kernel could not run it"
+        detail = bytes(tail).decode(errors="replace").strip().splitlines()[-3:]
+        return Execution(None, f"{why} ({' / '.join(detail)[:300]})", elapsed)
+    try:
+        nb = nbformat.reads(received.decode("utf-8", errors="replace"), as_version=4)
+    except Exception as exc:  # noqa: BLE001
+        return Execution(None, f"the executed notebook could not be read ({exc})"[:500], elapsed)
+    for cell in nb.cells:
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = sanitize_outputs(cell.get("outputs", []))
+    problem = nb.metadata.pop("layerlab_execution_error", None)
+    return Execution(nb, str(problem)[:500] if problem else None, elapsed)
 
 
 def _drain(proc, keep: int) -> bytearray:

@@ -11,7 +11,9 @@ to by ``JUDGE_UID``) and applies the process-count limit, then serves requests:
 ``forget``  drop every kept object
 
 Everything crossing the channel is plain data (see ``wire``); objects that are not plain data
-stay here and travel as handles.
+stay here and travel as handles. Every reply echoes the request's ``seq``; a call's reply also
+says how many CPU seconds the call took here (``seconds``) and which floating-point events
+numpy raised (``fp``), whatever error state the student's code sets (see ``fpguard``).
 """
 
 import ast
@@ -26,7 +28,7 @@ import traceback
 
 import numpy as np
 
-from . import functions, wire
+from . import fpguard, functions, wire
 
 
 def drop_privileges():
@@ -222,15 +224,13 @@ class Worker:
         if not callable(fn):
             return {"missing": True}
         before = [_snapshot(a) for a in args]
-        events = []
-        old = np.seterrcall(lambda kind, flag: events.append(kind))
+        started = _cpu_seconds()
         try:
-            with np.errstate(all="call"):
+            with fpguard.observing() as events:
                 value = fn(*args, **kwargs)
         except BaseException as exc:  # noqa: BLE001
             return {"error": describe(exc)}
-        finally:
-            np.seterrcall(old)
+        seconds = _cpu_seconds() - started
         changed = {}
         for i, (arg, snap) in enumerate(zip(args, before, strict=True)):
             if snap is not None and not same_value(arg, snap):
@@ -239,7 +239,7 @@ class Worker:
             value = tuple(self.keep(v) if i in keep else v for i, v in enumerate(value))
         elif keep == [-1]:
             value = self.keep(value)
-        return {"value": value, "changed": changed, "fp": sorted(set(events))}
+        return {"value": value, "changed": changed, "fp": sorted(set(events)), "seconds": seconds}
 
     def keep(self, obj):
         handle_id, type_name = self.make_handle(obj)
@@ -290,8 +290,12 @@ class Worker:
                 frames = wire.read_frames(inp)
             except EOFError:
                 return
-            request = wire.decode(frames, self.resolve_handle, functions.build)
+            try:
+                request = wire.decode(frames, self.resolve_handle, functions.build)
+            except Exception as exc:  # noqa: BLE001  (an unknown handle, a bad function spec)
+                request = {"op": "invalid", "seq": None, "problem": exc}
             op = request.get("op")
+            seq = request.get("seq")
             try:
                 if op == "load":
                     reply = self.load(request["cells"], request.get("mode", "all"))
@@ -314,15 +318,25 @@ class Worker:
                     if self.is_child:
                         os._exit(0)
                     reply = {}
+                elif op == "invalid":
+                    raise request["problem"]
                 else:
                     reply = {"error": {"type": "ProtocolError", "message": f"unknown op {op!r}"}}
             except BaseException as exc:  # noqa: BLE001
                 reply = {"error": describe(exc)}
+            reply["seq"] = seq
             try:
                 frames = wire.encode(reply, self.make_handle)
             except Exception as exc:  # noqa: BLE001
-                frames = wire.encode({"error": {"type": "UnsendableResult", "message": str(exc)}})
+                error = {"type": "UnsendableResult", "message": str(exc)[:400]}
+                frames = wire.encode({"error": error, "seq": seq})
             wire.write_frames(out, frames)
+
+
+def _cpu_seconds():
+    """CPU seconds used so far by this process and its finished children."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 def _kill_group(pid):
@@ -385,6 +399,7 @@ def describe(exc):
 def main():
     in_fd, out_fd = int(sys.argv[1]), int(sys.argv[2])
     drop_privileges()
+    fpguard.install()
     inp = os.fdopen(in_fd, "rb", buffering=0)
     out = os.fdopen(out_fd, "wb", buffering=0)
     Worker().serve(inp, out)
