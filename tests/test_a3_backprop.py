@@ -1,14 +1,18 @@
-"""a3_backprop: the solution scores full marks, every catalogued bug loses points, every
-catalogued alternative gets full marks, the released stubs score zero, cells match tests."""
+"""a3_backprop: the solution scores full marks, every catalogued bug loses points under three
+seeds (0 included), every catalogued alternative gets full marks under three seeds, recognizing
+a bug never costs points, every student-written function has a test with points, the released
+stubs score zero, cells match tests."""
 
 from __future__ import annotations
 
+import ast
 import json
 import time
 
 import numpy as np
 import pytest
 
+from autograder import checks
 from autograder.mutation import (
     ROOT,
     apply_entry,
@@ -24,6 +28,7 @@ SUITE = load_suite("a3_backprop")
 CELLS = solution_cells(SUITE)
 MUTANTS, VARIANTS = load_catalog("a3_backprop")
 NOTEBOOK = ROOT / "solutions" / "a3_backprop" / "a3_backprop.ipynb"
+SEEDS = (0, 1, 2)
 
 
 def _score(results) -> float:
@@ -39,35 +44,72 @@ def test_solution_full_marks(seed):
 
 
 def _affected(entry) -> Suite:
-    """The tests that exercise a replaced definition (all tests for a helper like softmax_loss):
-    one of them failing already proves the mutant loses points, at a fraction of the cost."""
+    """The tests that list a replaced definition: the bug must lose points in a test that names
+    its function (and running only those keeps three seeds per mutant affordable)."""
     names = set(entry.replace)
     tests = [spec for spec in SUITE.tests if names & set(spec.functions)]
-    if not tests or not names <= set(SUITE.functions):
-        return SUITE
+    assert tests, f"{entry.id}: no hidden test lists {sorted(names)}"
     sub = Suite(SUITE.assignment)
     sub.tests = tests
     return sub
 
 
 @pytest.mark.parametrize("entry", MUTANTS, ids=[m.id for m in MUTANTS])
-def test_mutant_rejected(entry):
+def test_mutant_rejected_under_every_seed(entry):
     cells = apply_entry(CELLS, entry.replace)
     suite = _affected(entry)
-    results = grade_in_process(suite, cells, seed=7)
-    assert _score(results) < suite.max_score, f"{entry.id} got full marks"
-    failed = [r for r in results if r.status != "passed"]
-    names = set(entry.replace) | {f for r in failed for f in r.functions}
-    for r in failed:
-        assert any(n in r.message for n in names | set(r.functions)), (r.id, r.message)
+    for seed in SEEDS:
+        results = grade_in_process(suite, cells, seed)
+        assert _score(results) < suite.max_score, f"{entry.id} got full marks with seed {seed}"
+        failed = [r for r in results if r.status != "passed"]
+        for r in failed:
+            names = set(entry.replace) | set(r.functions)
+            assert any(n in r.message for n in names), (r.id, r.message)
+
+
+@pytest.mark.parametrize("entry", MUTANTS, ids=[m.id for m in MUTANTS])
+def test_recognizing_a_bug_never_costs_points(entry):
+    """The same mutant graded with and without bug recognition: equal scores, test by test."""
+    cells = apply_entry(CELLS, entry.replace)
+    suite = _affected(entry)
+    recognized = grade_in_process(suite, cells, seed=0)
+    with checks.without_bug_recognition():
+        plain = grade_in_process(suite, cells, seed=0)
+    assert [r.score for r in recognized] == [r.score for r in plain], entry.id
+
+
+def test_some_bug_is_recognized():
+    """The recognition above is exercised: a known bug gets its own message."""
+    entry = next(m for m in MUTANTS if m.id == "l2_half_loss")
+    cells = apply_entry(CELLS, entry.replace)
+    suite = _affected(entry)
+    recognized = grade_in_process(suite, cells, seed=0)
+    with checks.without_bug_recognition():
+        plain = grade_in_process(suite, cells, seed=0)
+    assert any("0.5·reg·sum(W²)" in r.message for r in recognized)
+    assert not any("0.5·reg·sum(W²)" in r.message for r in plain)
 
 
 @pytest.mark.parametrize("entry", VARIANTS, ids=[v.id for v in VARIANTS])
-def test_variant_full_marks(entry):
+def test_variant_full_marks_under_every_seed(entry):
     cells = apply_entry(CELLS, entry.replace)
-    results = grade_in_process(SUITE, cells, seed=3 + VARIANTS.index(entry))
-    bad = [(r.id, r.message) for r in results if r.status != "passed"]
-    assert not bad, entry.id
+    for seed in SEEDS:
+        results = grade_in_process(SUITE, cells, seed=seed)
+        bad = [(r.id, r.message) for r in results if r.status != "passed"]
+        assert not bad, (entry.id, seed)
+
+
+def test_every_solution_function_has_a_test_with_points():
+    """Every top-level function or class of a solution cell is listed by a hidden test."""
+    nb = json.loads(NOTEBOOK.read_text())
+    defined = set()
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code" and cell["metadata"].get("nbgrader", {}).get("solution"):
+            tree = ast.parse("".join(cell["source"]))
+            defined |= {n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef)}
+    listed = {f for spec in SUITE.tests if spec.points > 0 for f in spec.functions}
+    assert defined, "no solution cell defines a function"
+    assert defined <= listed, sorted(defined - listed)
 
 
 def _released(cells: list[str]) -> list[str]:

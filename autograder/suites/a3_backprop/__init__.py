@@ -1,12 +1,14 @@
-"""Hidden tests of a3_backprop: the delta rules, affine layers, regularization, update rules,
-weight initialization and the two fully-connected networks.
+"""Hidden tests of a3_backprop: the delta rules, affine layers, regularization, the softmax
+loss, update rules, weight initialization and the two fully-connected networks.
 
-Every reference is computed here, in float64, independently of the solution notebook: loops
-with ``math.fsum`` for forwards, ``scipy.special`` for the sigmoid and the log-sum-exp, and
-centred differences of those oracles for every gradient (so a backward pass must match the
-true gradient, not the student's own forward). Models are driven through handles: the test
-builds the student's network, overwrites its parameters with drawn values, and compares
-``loss`` against a network written again from scratch below.
+Every reference comes from ``oracles.py``, in float64, written independently of the
+solution notebook; gradients are the complex-step derivatives of those oracles (exact to
+round-off), so every comparison can use a tolerance derived from the computation
+(``oracles.rounding``) instead of a blanket one: float32 arithmetic anywhere fails. Each
+comparison goes through ``checks.expect``: float64, exact shape, finite; a recognized bug
+changes the message only. Inputs are drawn from ``oracles.DOMAIN``, whose edges are visited
+on every run. Models are driven through handles: the test builds the student's network,
+overwrites its parameters with drawn values, and compares ``loss`` against the oracle net.
 """
 
 from __future__ import annotations
@@ -15,83 +17,18 @@ import functools
 import math
 
 import numpy as np
-from scipy import special, stats
+from scipy import stats
 
 from autograder import checks
+from autograder.checks import Bug
 from autograder.suite import BadReturn, Handle, Suite, TestContext
-from layerlab.gradcheck import numerical_gradient
+from autograder.suites.a3_backprop import oracles as O
+from autograder.suites.a3_backprop.oracles import DOMAIN, EPS, complex_step_vjp, rounding
 
 SUITE = Suite("a3_backprop")
 
 
-# ----------------------------------------------------------------------------- oracles
-
-
-def _affine_loops(x, w, b):
-    """out[i, m] = sum_k x_flat[i, k] w[k, m] + b[m], one exactly-rounded sum per entry."""
-    xf = np.asarray(x, dtype=np.float64).reshape(x.shape[0], -1)
-    out = np.empty((xf.shape[0], w.shape[1]))
-    for i in range(xf.shape[0]):
-        for m in range(w.shape[1]):
-            out[i, m] = math.fsum([*(xf[i] * w[:, m]).tolist(), float(b[m])])
-    return out
-
-
-def _affine(x, w, b):
-    return np.einsum("nk,km->nm", x.reshape(x.shape[0], -1), w) + b
-
-
-def _affine_relu(x, w, b):
-    return np.maximum(_affine(x, w, b), 0.0)
-
-
-def _sigmoid_mlp_loss(X, Y, W1, b1, W2, b2):
-    """Mean over the N examples of 0.5 * sum_c (yhat_ic - y_ic)^2, sigmoid hidden and output."""
-    h = special.expit(np.einsum("nd,dh->nh", X, W1) + b1)
-    yhat = special.expit(np.einsum("nh,hc->nc", h, W2) + b2)
-    return math.fsum((0.5 * (yhat - Y) ** 2).ravel().tolist()) / X.shape[0]
-
-
-def _net_scores(params, X, num_layers):
-    h = X.reshape(X.shape[0], -1)
-    for i in range(1, num_layers + 1):
-        a = np.einsum("nd,dm->nm", h, params[f"W{i}"]) + params[f"b{i}"]
-        h = np.maximum(a, 0.0) if i < num_layers else a
-    return h
-
-
-def _net_loss(params, X, y, reg, num_layers):
-    """Mean softmax cross-entropy of the ReLU network plus reg * sum(W**2) over weights only."""
-    s = _net_scores(params, X, num_layers)
-    m = s.max(axis=1)
-    lse = m + np.log(np.exp(s - m[:, None]).sum(axis=1))
-    data = np.mean(lse - s[np.arange(len(y)), y])
-    penalty = sum(float(np.sum(params[f"W{i}"] ** 2)) for i in range(1, num_layers + 1))
-    return float(data + reg * penalty)
-
-
-def _pre_activations(params, X, num_layers):
-    h, pre = X, []
-    for i in range(1, num_layers):
-        a = h @ params[f"W{i}"] + params[f"b{i}"]
-        pre.append(a)
-        h = np.maximum(a, 0.0)
-    return pre
-
-
-def _draw_net(t: TestContext, dims: list[int], N: int, margin: float = 5e-3):
-    """Parameters and inputs whose hidden pre-activations all stay ``margin`` away from the
-    ReLU kink (numeric gradients straddling 0 are meaningless)."""
-    L = len(dims) - 1
-    for _ in range(2000):
-        X = t.rng.standard_normal((N, dims[0]))
-        params = {}
-        for i in range(1, L + 1):
-            params[f"W{i}"] = t.rng.standard_normal((dims[i - 1], dims[i])) / math.sqrt(dims[i - 1])
-            params[f"b{i}"] = 0.3 * t.rng.standard_normal(dims[i])
-        if all(np.abs(a).min() > margin for a in _pre_activations(params, X, L)):
-            return params, X
-    raise RuntimeError("could not draw network parameters away from the ReLU kinks")
+# ----------------------------------------------------------------------------- helpers
 
 
 @functools.cache
@@ -105,156 +42,31 @@ def _seed(t: TestContext) -> int:
     return int(t.rng.integers(2**31 - 1))
 
 
-# ----------------------------------------------------------------------------- helpers
+def _float(value) -> float:
+    try:
+        return float(np.asarray(value, dtype=np.float64).reshape(()))
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _with_zeros(rng: np.random.Generator, a: np.ndarray, fraction: float = 0.2) -> np.ndarray:
+    """``a`` with about ``fraction`` of its entries (and at least one) set to exactly 0."""
+    a = a.copy()
+    flat = a.reshape(-1)
+    k = max(1, int(round(fraction * flat.size)))
+    flat[rng.choice(flat.size, size=k, replace=False)] = 0.0
+    return a
+
+
+def _grad_tol(n: int, reference: np.ndarray, N: int = 1) -> checks.Tol:
+    """A gradient that sums ``n`` products per entry, compared with the exact (complex-step)
+    reference: its entries may cancel across the ``N`` examples, so the rounding scale is
+    ``N`` times the largest reference entry."""
+    scale = N * float(np.max(np.abs(reference), initial=0.0))
+    return rounding(n, scale, ulps=16, why="gradient vs complex-step reference")
+
 
 _DELTA_NAMES = ("dW1", "db1", "dW2", "db2")
-
-
-def _grads_dict(t: TestContext, label: str, grads, names) -> dict:
-    if not isinstance(grads, dict):
-        raise BadReturn(
-            f"{label} must return (loss, grads) with grads a dict keyed like params; grads is "
-            f"a {type(grads).__name__}."
-        )
-    missing = [n for n in names if n not in grads]
-    if missing:
-        raise BadReturn(
-            f"{label}: grads has no entry for {', '.join(missing)} (it has "
-            f"{', '.join(map(str, grads)) or 'nothing'}); give a gradient for every parameter."
-        )
-    return grads
-
-
-def _params_dict(t: TestContext, cls: str, handle: Handle, names) -> dict:
-    params = t.attr(handle, "params")
-    if not isinstance(params, dict):
-        raise BadReturn(f"{cls}.params must be a dict of arrays; it is a {type(params).__name__}.")
-    return params
-
-
-def _build(t: TestContext, cls: str, **kwargs) -> Handle:
-    net = t.call(cls, **kwargs)
-    if not isinstance(net, Handle):
-        raise BadReturn(f"{cls}(...) did not give an object with params and loss.")
-    return net
-
-
-def _set_params(t: TestContext, net: Handle, params: dict) -> None:
-    for name, value in params.items():
-        t.assign(net, ["params", name], value.copy())
-
-
-def _check_model_loss(t, cls, net, params, X, y, reg, L, label_extra=""):
-    """Loss and every gradient of ``net.loss(X, y)`` against the oracle network."""
-    names = list(params)
-    N = X.shape[0]
-    where = f"{cls}.loss{label_extra}"
-    value = t.call((net, "loss"), X, y)
-    loss, grads = t.tuple_of(f"{cls}.loss(X, y)", value, 2)
-    ref_loss = _net_loss(params, X, y, reg, L)
-    ok = t.close(f"{where} loss", loss, ref_loss, rtol=1e-7, factors={"N": N})
-    if not ok and reg > 0:
-        data = _net_loss(params, X, y, 0.0, L)
-        pen_w = ref_loss - data
-        pen_b = reg * sum(float(np.sum(params[f"b{i}"] ** 2)) for i in range(1, L + 1))
-        loss_f = float(np.asarray(loss, dtype=np.float64).reshape(-1)[0])
-        for guess, hint in (
-            (data + pen_w + pen_b, "the penalty includes the biases; regularize weights only"),
-            (data + 0.5 * pen_w, "the penalty is 0.5·reg·sum(W²); this kit uses reg·sum(W²)"),
-            (data, "the regularization penalty is missing from the loss"),
-        ):
-            if math.isclose(loss_f, guess, rel_tol=1e-7):
-                t.check(f"{where} regularization", False, f"{where} loss: {hint}.")
-                break
-    grads = _grads_dict(t, f"{cls}.loss(X, y)", grads, names)
-    for name in names:
-        p = {k: v.copy() for k, v in params.items()}
-
-        def f(v, name=name, p=p):
-            p[name] = v
-            return _net_loss(p, X, y, reg, L)
-
-        ref = numerical_gradient(f, params[name].copy())
-        t.close(
-            f"{where} grads[{name!r}]",
-            grads[name],
-            ref,
-            rtol=1e-6,
-            atol=1e-9,
-            actual_label="analytic",
-            expected_label="numeric",
-            factors={"N": N, "2·reg": 2 * reg} if reg else {"N": N},
-        )
-    after = _params_dict(t, cls, net, names)
-    t.check(
-        f"{cls}.loss leaves params unchanged",
-        all(
-            isinstance(after.get(k), np.ndarray) and np.array_equal(after[k], v)
-            for k, v in params.items()
-        ),
-        f"{cls}.loss changed self.params: loss must only compute, the update rule updates.",
-    )
-
-
-def _check_init(t, cls, net, dims, weight_scale, seed_again):
-    L = len(dims) - 1
-    names = [f"{k}{i}" for i in range(1, L + 1) for k in ("W", "b")]
-    params = _params_dict(t, cls, net, names)
-    keys = set(params)
-    t.check(
-        f"{cls}.params names",
-        keys == set(names),
-        f"{cls}.params has keys {sorted(keys)}; expected exactly {sorted(names)} (layers "
-        "numbered from 1, weights W and biases b).",
-    )
-    for name in names:
-        i = int(name[1:])
-        shape = (dims[i - 1], dims[i]) if name[0] == "W" else (dims[i],)
-        got = params.get(name)
-        got_shape = getattr(got, "shape", None)
-        t.check(
-            f"{cls}.params[{name!r}] shape",
-            got_shape == shape,
-            f"{cls}.params[{name!r}] has shape {got_shape}; expected {shape}."
-            + (" It looks transposed." if got_shape == shape[::-1] else ""),
-        )
-        if got_shape != shape:
-            continue
-        t.check(
-            f"{cls}.params[{name!r}] dtype",
-            got.dtype == np.float64,
-            f"{cls}.params[{name!r}] has dtype {got.dtype}; use float64.",
-        )
-        if name[0] == "b":
-            t.check(
-                f"{cls}.params[{name!r}] zeros",
-                np.all(got == 0),
-                f"{cls}.params[{name!r}] should start at zero.",
-            )
-    weights = [params.get(f"W{i}") for i in range(1, L + 1)]
-    if all(getattr(w, "shape", None) == (dims[i], dims[i + 1]) for i, w in enumerate(weights)):
-        z = np.concatenate([np.ravel(w) for w in weights]) / weight_scale
-        n = z.size
-        std = float(np.std(z))
-        t.check(
-            f"{cls} weight scale",
-            abs(float(np.mean(z))) < 6 / math.sqrt(n) and abs(std - 1) < 6 / math.sqrt(2 * n),
-            f"{cls}: the weights should be drawn from N(0, weight_scale²) with weight_scale = "
-            f"{weight_scale:.4g}; their mean is {np.mean(z) * weight_scale:.3g} and their std "
-            f"{std * weight_scale:.3g}.",
-        )
-    again = _params_dict(t, cls, seed_again, names)
-    t.check(
-        f"{cls} seed",
-        all(
-            isinstance(again.get(k), np.ndarray)
-            and isinstance(params.get(k), np.ndarray)
-            and np.array_equal(again[k], params[k])
-            for k in names
-        ),
-        f"{cls}: two networks built with the same seed have different parameters; draw "
-        "the weights from np.random.default_rng(seed).",
-    )
 
 
 # ----------------------------------------------------------------------------- delta rules
@@ -263,9 +75,10 @@ def _check_init(t, cls, net, dims, weight_scale, seed_again):
 @SUITE.test("sigmoid_mlp_deltas", points=3, functions=["sigmoid_mlp_deltas"])
 def sigmoid_mlp_deltas_test(t: TestContext):
     """Sigmoid MLP with squared error: the loss and the four gradients by the delta rules."""
-    for N, D, H, C in [(7, 5, 4, 3), (1, 3, 6, 2), (9, 4, 5, 6)]:
+    for N, D, H, C in DOMAIN["sigmoid_mlp_deltas"]["shapes"]:
         X = t.rng.standard_normal((N, D))
         Y = t.rng.uniform(0.0, 1.0, (N, C))
+        Y.reshape(-1)[0], Y.reshape(-1)[-1] = 0.0, 1.0
         W1 = 0.8 * t.rng.standard_normal((D, H))
         b1 = 0.5 * t.rng.standard_normal(H)
         W2 = 0.8 * t.rng.standard_normal((H, C))
@@ -273,32 +86,34 @@ def sigmoid_mlp_deltas_test(t: TestContext):
         args = [X, Y, W1, b1, W2, b2]
         value = t.call("sigmoid_mlp_deltas", *args)
         loss, *grads = t.tuple_of("sigmoid_mlp_deltas", value, 5)
-        ref = _sigmoid_mlp_loss(*args)
-        ok = t.close(f"sigmoid_mlp_deltas loss (N={N})", loss, ref, factors={"N": N, "1/2": 0.5})
-        if not ok and np.ndim(loss) == 0:
-            lf = float(loss)
-            if N > 1 and math.isclose(lf, ref * N, rel_tol=1e-7):
-                t.check(
-                    "sigmoid_mlp_deltas mean",
-                    False,
-                    "sigmoid_mlp_deltas loss is summed over the examples; this kit averages "
-                    "the notes' per-example loss L_i over the N examples (divide by N).",
-                )
-        for k, i in enumerate([2, 3, 4, 5]):
-            g = numerical_gradient(
-                lambda v, i=i, args=args: _sigmoid_mlp_loss(
-                    *[v if j == i else a for j, a in enumerate(args)]
+        ref = float(O.sigmoid_mlp_loss(*args))
+        where = f"N={N}, D={D}, H={H}, C={C}"
+        # a mean of N*C squares of sigmoids of sums of D and H terms (one sign: no cancellation)
+        tol = checks.Tol(64 * (D + H + N * C) * EPS, 0.0, "reductions and two sigmoids")
+        checks.expect(
+            t,
+            f"sigmoid_mlp_deltas loss ({where})",
+            loss,
+            ref,
+            tol=tol,
+            factors={"N": N, "1/2": 0.5},
+            bugs=lambda ref=ref, N=N: [
+                Bug(
+                    ref * N if N > 1 else None,
+                    "the loss is summed over the examples; this kit "
+                    "averages the notes' per-example loss L_i over the N examples (divide by N).",
                 ),
-                args[i].copy(),
-            )
-            t.close(
-                f"sigmoid_mlp_deltas {_DELTA_NAMES[k]} (N={N})",
+                Bug(2 * ref, "the loss lacks the factor 1/2 of 0.5 * sum (yhat - y)^2."),
+            ],  # fmt: skip
+        )
+        for k, i in enumerate([2, 3, 4, 5]):
+            g = complex_step_vjp(O.sigmoid_mlp_loss, args, i, 1.0)
+            checks.expect(
+                t,
+                f"sigmoid_mlp_deltas {_DELTA_NAMES[k]} ({where})",
                 grads[k],
                 g,
-                rtol=1e-6,
-                atol=1e-10,
-                actual_label="analytic",
-                expected_label="numeric",
+                tol=_grad_tol(4 * (D + H + C), g, N),
                 factors={"N": N},
             )
 
@@ -306,130 +121,228 @@ def sigmoid_mlp_deltas_test(t: TestContext):
 # ----------------------------------------------------------------------------- affine
 
 
-_AFFINE_SHAPES = [((3, 4, 5), 6), ((1, 7), 3), ((4, 2, 3, 2), 5), ((6, 3), 1)]
-
-
 def _affine_inputs(t, xshape, M):
-    x = t.rng.standard_normal(xshape)
+    x = _with_zeros(t.rng, t.rng.standard_normal(xshape), 0.1)
     D = int(np.prod(xshape[1:]))
     w = t.rng.standard_normal((D, M))
     b = t.rng.standard_normal(M)
     return x, w, b
 
 
+def _affine_forward_tol(x, w, b) -> checks.Tol:
+    return rounding(w.shape[0] + 1, O.affine_magnitude(x, w, b), why="dot products")
+
+
+def _exact_vjps(oracle, n_args: int):
+    """``reference(args, dout)`` for ``checks.layer_gradients``: complex-step VJPs."""
+
+    def reference(args, dout):
+        return [complex_step_vjp(oracle, args[:n_args], i, dout) for i in range(n_args)]
+
+    return reference
+
+
+def _affine_grad_tol(x, w, dout) -> checks.Tol:
+    """dx sums M products, dw and db sum N: the scale is the largest sum of |products|."""
+    N, M = dout.shape
+    xf = np.abs(x.reshape(N, -1))
+    scale = max(
+        float(np.max(np.abs(dout) @ np.abs(w).T, initial=0.0)),
+        float(np.max(xf.T @ np.abs(dout), initial=0.0)),
+        float(np.max(np.abs(dout).sum(axis=0), initial=0.0)),
+    )
+    return rounding(max(N, M), scale, why="affine gradients")
+
+
 @SUITE.test("affine_forward", points=1, functions=["affine_forward"])
 def affine_forward_test(t: TestContext):
     """affine_forward: x of shape (N, d1, ..., dk) flattened, times w, plus b."""
-    for xshape, M in _AFFINE_SHAPES:
+    for xshape, M in DOMAIN["affine"]["shapes"]:
         x, w, b = _affine_inputs(t, xshape, M)
-        checks.forward(
+        expected = O.affine_loops(x, w, b)
+        out, _ = checks.pair(t, "affine_forward", t.call("affine_forward", x, w, b, keep=(1,)))
+        checks.expect(
             t,
-            "affine_forward",
-            [x, w, b],
-            _affine_loops,
-            label=f"affine_forward output (x of shape {xshape})",
+            f"affine_forward output (x of shape {xshape}, M={M})",
+            out,
+            expected,
+            tol=_affine_forward_tol(x, w, b),
+            bugs=lambda x=x, w=w, b=b: [
+                Bug(O.affine(x, w, 0 * b), "the bias b is not added."),
+            ],
         )
 
 
 @SUITE.test("affine_backward", points=2, functions=["affine_forward", "affine_backward"])
 def affine_backward_test(t: TestContext):
-    """affine_backward: dx (in x's original shape), dw, db against numeric gradients."""
-    for xshape, M in _AFFINE_SHAPES:
+    """affine_backward: dx (in x's original shape), dw, db against exact gradients."""
+    for xshape, M in DOMAIN["affine"]["shapes"]:
         x, w, b = _affine_inputs(t, xshape, M)
-        grads = checks.backward(
-            t, "affine", [x, w, b], _affine, names=["x", "w", "b"], factors={"N": xshape[0]}
+        dout_scale = np.ones((xshape[0], M))
+        checks.layer_gradients(
+            t,
+            "affine",
+            [x, w, b],
+            names=["x", "w", "b"],
+            oracle=O.affine,
+            reference=_exact_vjps(O.affine, 3),
+            forward_tol=_affine_forward_tol(x, w, b),
+            tol=_affine_grad_tol(x, w, 4 * dout_scale),
+            factors={"N": xshape[0]},
+            where=f"x of shape {xshape}, M={M}",
         )
-        dx = grads[0]
-        if isinstance(dx, np.ndarray) and dx.shape != x.shape and dx.size == x.size:
-            t.check(
-                "affine_backward dx shape",
-                False,
-                f"affine_backward dx has shape {dx.shape}: reshape it to x's original "
-                f"shape {x.shape} (the cache must remember it).",
-            )
 
 
 @SUITE.test("affine_relu", points=2, functions=["affine_relu_forward", "affine_relu_backward"])
 def affine_relu_test(t: TestContext):
     """affine_relu: forward against the oracle, then dx, dw, db away from the kink."""
-    for xshape, M in [((5, 6), 4), ((3, 2, 4), 7), ((1, 5), 3)]:
+    for xshape, M in DOMAIN["affine_relu"]["shapes"]:
         for _ in range(1000):
             x, w, b = _affine_inputs(t, xshape, M)
-            a = _affine(x, w, b)
-            if np.abs(a).min() > 1e-2 and (a > 0).any() and (a < 0).any():
+            a = O.affine(x, w, b)
+            mixed = a.size == 1 or ((a > 0).any() and (a < 0).any())
+            if np.abs(a).min() > 1e-2 and mixed:
                 break
-        checks.forward(
-            t,
-            "affine_relu_forward",
-            [x, w, b],
-            lambda x, w, b: np.maximum(_affine_loops(x, w, b), 0.0),
-            label=f"affine_relu_forward output (x of shape {xshape})",
-        )
-        checks.backward(
+        checks.layer_gradients(
             t,
             "affine_relu",
             [x, w, b],
-            _affine_relu,
             names=["x", "w", "b"],
+            oracle=O.affine_relu,
+            reference=_exact_vjps(O.affine_relu, 3),
+            forward_tol=_affine_forward_tol(x, w, b),
+            tol=_affine_grad_tol(x, w, 4 * np.ones((xshape[0], M))),
             factors={"N": xshape[0]},
+            where=f"x of shape {xshape}, M={M}",
         )
 
 
 # ----------------------------------------------------------------------------- regularization
 
 
-def _check_reg(t: TestContext, name: str, penalty, grad_hint: str):
-    for shape in [(6, 4), (1,), (3, 2, 5)]:
+def _check_reg(t: TestContext, name: str, penalty, gradient, bugs):
+    """``bugs(W, reg)`` gives ``{"loss": [Bug...], "dW": [Bug...]}``."""
+    regs = [0.0, float(t.rng.uniform(0.05, 0.9)), float(t.rng.uniform(1.5, 4.0)), 1.0]
+    for k, shape in enumerate(DOMAIN["regularization"]["shapes"]):
         W = checks.away_from_kinks(t.rng.standard_normal(shape), [0.0], margin=1e-2)
-        reg = float(t.rng.uniform(0.05, 2.0))
+        if name == "l2_regularization" and W.size > 1:
+            W = _with_zeros(t.rng, W)
+        reg = regs[k % len(regs)]
         value = t.call(name, W, reg)
         loss, dW = t.tuple_of(name, value, 2)
-        ref = penalty(W, reg)
-        t.close(
-            f"{name} loss (W of shape {shape})",
-            loss,
-            ref,
-            rtol=1e-9,
-            factors={"2": 2.0, "reg": reg},
-        )
-        num = numerical_gradient(lambda v, reg=reg: penalty(v, reg), W.copy())
-        ok = t.close(
-            f"{name} dW (W of shape {shape})",
-            dW,
-            num,
-            rtol=1e-6,
-            actual_label="analytic",
-            expected_label="numeric",
-            factors={"2": 2.0},
-        )
-        if not ok:
-            t.check(f"{name} dW formula", False, grad_hint)
-    W = t.rng.standard_normal((3, 4))
-    loss, dW = t.tuple_of(name, t.call(name, W, 0.0), 2)
-    t.close(f"{name} loss with reg = 0", loss, 0.0)
-    t.close(f"{name} dW with reg = 0", dW, np.zeros_like(W))
+        where = f"W of shape {shape}, reg={reg:.3g}"
+        factors = {"2": 2.0, "reg": reg or 1.0}
+        # a sum of W.size terms of one sign, then one product: no cancellation
+        checks.expect(t, f"{name} loss ({where})", loss, penalty(W, reg),
+                      tol=checks.reduction(W.size + 2), factors=factors,
+                      bugs=lambda W=W, reg=reg: bugs(W, reg)["loss"])  # fmt: skip
+        checks.expect(t, f"{name} dW ({where})", dW, gradient(W, reg), tol=checks.exact(),
+                      factors=factors, bugs=lambda W=W, reg=reg: bugs(W, reg)["dW"])  # fmt: skip
 
 
 @SUITE.test("l2_regularization", points=1, functions=["l2_regularization"])
 def l2_regularization_test(t: TestContext):
-    """l2_regularization: reg·sum(W²) and 2·reg·W, any shape, W unchanged."""
+    """l2_regularization: reg·sum(W²) and 2·reg·W, any shape, reg = 0 and > 1, W unchanged."""
     _check_reg(
         t,
         "l2_regularization",
         lambda W, reg: reg * math.fsum((W.ravel() ** 2).tolist()),
-        "l2_regularization dW must be the derivative of reg·sum(W²), that is 2·reg·W.",
+        lambda W, reg: 2.0 * reg * W,
+        lambda W, reg: {
+            "dW": [Bug(reg * W, "dW must be the derivative of reg·sum(W²), that is 2·reg·W.")],
+            "loss": [
+                Bug(
+                    0.5 * reg * float(np.sum(W * W)),
+                    "the penalty is 0.5·reg·sum(W²); this kit uses reg·sum(W²).",
+                )
+            ],
+        },  # fmt: skip
     )
 
 
 @SUITE.test("l1_regularization", points=1, functions=["l1_regularization"])
 def l1_regularization_test(t: TestContext):
-    """l1_regularization: reg·sum(|W|) and reg·sign(W), any shape, W unchanged."""
+    """l1_regularization: reg·sum(|W|) and reg·sign(W), any shape, reg = 0 and > 1."""
     _check_reg(
         t,
         "l1_regularization",
         lambda W, reg: reg * math.fsum(np.abs(W.ravel()).tolist()),
-        "l1_regularization dW must be the derivative of reg·sum(|W|), that is reg·sign(W).",
+        lambda W, reg: reg * np.where(W > 0, 1.0, -1.0),
+        lambda W, reg: {
+            "dW": [
+                Bug(
+                    reg * W,
+                    "dW must be the derivative of reg·sum(|W|), that is reg·sign(W), not reg·W.",
+                ),
+                Bug(2 * reg * np.sign(W), "dW is reg·sign(W), without a factor 2."),
+            ],
+            "loss": [],
+        },  # fmt: skip
     )
+
+
+# ----------------------------------------------------------------------------- softmax loss
+
+
+def _softmax_cases(t: TestContext):
+    """Scores from DOMAIN: ordinary, shifted by up to 1e4, and confident rows either way."""
+    for k, (N, C) in enumerate(DOMAIN["softmax_loss"]["shapes"]):
+        x = t.rng.standard_normal((N, C))
+        y = t.rng.integers(0, C, N)
+        yield f"N={N}, C={C}", x, y
+        if k == 0:
+            shift = t.rng.choice([-1.0, 1.0], size=(N, 1)) * t.rng.uniform(1e3, 1e4, (N, 1))
+            yield "rows shifted by up to 1e4", x + shift, y
+            confident = x.copy()
+            sign = np.where(np.arange(N) % 2 == 0, 40.0, -40.0)
+            confident[np.arange(N), y] += sign
+            yield "the label's score 40 above or below the rest", confident, y
+
+
+@SUITE.test("softmax_loss", points=1, functions=["softmax_loss"])
+def softmax_loss_test(t: TestContext):
+    """softmax_loss: mean loss in nats and its gradient; N = 1, C = 1, extreme and confident
+    scores without floating-point warnings."""
+    for where, x, y in _softmax_cases(t):
+        N, C = x.shape
+        value = t.call("softmax_loss", x, y)
+        stable = checks.no_fp_warnings(t, "softmax_loss", "large or confident scores")
+        loss, dx = t.tuple_of("softmax_loss", value, 2)
+        ref = float(O.softmax_loss(x, y))
+        m = float(np.max(np.abs(x), initial=0.0))
+        # a log-sum-exp of C scores per row, then a mean of N rows: a correct float64 loss
+        # may differ by a few ulps of the largest score (a variant that forms m + log(sum)
+        # first rounds at that scale), plus the rounding of the sums
+        tol = checks.Tol(64 * (N + C) * EPS, 64 * (N + C) * EPS * (m + math.log(C) + 1.0))
+        checks.expect(
+            t,
+            f"softmax_loss loss ({where})",
+            loss,
+            ref,
+            tol=tol,
+            factors={"N": N},
+            bugs=lambda ref=ref, N=N: [
+                Bug(
+                    ref * N if N > 1 else None,
+                    "the loss is summed over the examples; average it (divide by N).",
+                ),
+                Bug(ref / math.log(2), "the loss is in bits; use the natural log (nats)."),
+            ],  # fmt: skip
+        )
+        grad = O.softmax_loss_grad(x, y)
+        checks.expect(
+            t,
+            f"softmax_loss dx ({where})",
+            dx,
+            grad,
+            tol=checks.Tol(64 * (C + m) * EPS, 64 * (C + m) * EPS / N, "probabilities / N"),
+            factors={"N": N},
+            bugs=lambda grad=grad, N=N: [
+                Bug(grad * N if N > 1 else None, "dx is not divided by N (the loss is a mean)."),
+            ],
+        )
+        if not stable:
+            return
 
 
 # ----------------------------------------------------------------------------- update rules
@@ -444,41 +357,48 @@ def _config_out(t: TestContext, name: str, cfg) -> dict:
     return cfg
 
 
+def _step_tol(*terms) -> checks.Tol:
+    """``w + c1 * t1 + ...``: each product and sum rounds once, relative to the largest term
+    (the sum may cancel to near zero, so the scale is the terms', not the result's)."""
+    scale = max(float(np.max(np.abs(a), initial=0.0)) for a in terms)
+    return checks.Tol(4 * len(terms) * EPS, 4 * len(terms) * EPS * scale, "one update step")
+
+
 @SUITE.test("sgd", points=1, functions=["sgd"])
 def sgd_test(t: TestContext):
-    """sgd: w - learning_rate·dw for several steps; default learning rate 1e-2."""
-    for shape, lr in [
-        ((5, 4), float(t.rng.uniform(0.01, 0.5))),
-        ((3,), None),
-        ((2, 3, 4), float(t.rng.uniform(0.01, 0.5))),
-    ]:
+    """sgd: w - learning_rate·dw for several steps; default 1e-2, tiny and large rates."""
+    rates = [None, 1e-8, float(t.rng.uniform(0.01, 0.5)), float(t.rng.uniform(1.5, 10.0))]
+    for shape, lr in zip(DOMAIN["sgd"]["shapes"], rates, strict=True):
         config = {} if lr is None else {"learning_rate": lr}
         step_lr = 1e-2 if lr is None else lr
+        which = "default learning_rate" if lr is None else f"learning_rate={lr:.3g}"
         w = t.rng.standard_normal(shape)
         for step in range(3):
             dw = t.rng.standard_normal(shape)
-            value = t.call("sgd", w.copy(), dw.copy(), config, mutable=(2,))
+            if step == 1:
+                dw = _with_zeros(t.rng, dw, 0.3)
+            value = t.call("sgd", w, dw, config, mutable=(2,))
             next_w, config = t.tuple_of("sgd", value, 2)
             config = _config_out(t, "sgd", config)
-            which = "default learning_rate" if lr is None else f"learning_rate={lr:.3g}"
-            if np.shape(next_w) != w.shape:
-                t.close(f"sgd next_w ({which})", next_w, w - step_lr * dw)
-                return
-            next_w = np.asarray(next_w, dtype=np.float64)
-            ok = t.close(
-                f"sgd step {step + 1} next_w - w ({which})",
-                next_w - w,
-                -step_lr * dw,
-                rtol=1e-8,
+            expected = w - step_lr * dw
+            ok = checks.expect(
+                t,
+                f"sgd step {step + 1} next_w ({which}, w of shape {shape})",
+                next_w,
+                expected,
+                tol=_step_tol(w, step_lr * dw),
                 factors={"learning_rate": step_lr},
+                bugs=lambda w=w, dw=dw, lr=lr, step_lr=step_lr: [
+                    Bug(
+                        w - 1e-3 * dw if lr is None else None,
+                        "with no 'learning_rate' in config the default is 1e-2.",
+                    ),
+                    Bug(w + step_lr * dw, "sgd moves uphill: subtract learning_rate·dw."),
+                ],  # fmt: skip
             )
-            if not ok and lr is None:
-                t.check(
-                    "sgd default",
-                    False,
-                    "sgd: with no 'learning_rate' in config the default is 1e-2.",
-                )
-            w = next_w
+            if not ok:
+                break
+            w = expected
 
 
 def _run_momentum(t: TestContext, shape, config, lr, mu, steps, label):
@@ -486,64 +406,61 @@ def _run_momentum(t: TestContext, shape, config, lr, mu, steps, label):
     v = np.zeros(shape)
     for step in range(steps):
         dw = t.rng.standard_normal(shape)
-        v = mu * v - lr * dw
-        value = t.call("sgd_momentum", w.copy(), dw.copy(), config, mutable=(2,))
+        v_prev = v
+        v = mu * v_prev - lr * dw
+        value = t.call("sgd_momentum", w, dw, config, mutable=(2,))
         next_w, config = t.tuple_of("sgd_momentum", value, 2)
         config = _config_out(t, "sgd_momentum", config)
-        if np.shape(next_w) != w.shape:
-            t.close(f"sgd_momentum next_w ({label})", next_w, w + v)
-            return
-        actual = np.asarray(next_w, dtype=np.float64) - w
-        if not np.allclose(actual, v, rtol=1e-8, atol=0):
-            if step > 0 and np.allclose(actual, -lr * dw, rtol=1e-8, atol=0):
-                t.check(
-                    "sgd_momentum memory",
-                    False,
-                    "sgd_momentum: from the second step on, the update equals plain sgd: "
-                    "the previous velocity was lost; store it in config['velocity'] and "
-                    "return the config.",
-                )
-            elif step == 0 and np.allclose(actual, lr * dw, rtol=1e-8, atol=0):
-                t.check(
-                    "sgd_momentum sign",
-                    False,
-                    "sgd_momentum moves uphill: the velocity must accumulate "
-                    "-learning_rate·dw (v = momentum·v - learning_rate·dw; next_w = w + v).",
-                )
-        t.close(
-            f"sgd_momentum step {step + 1} next_w - w ({label})",
-            actual,
-            v,
-            rtol=1e-8,
-            factors={"learning_rate": lr, "momentum": mu},
+        expected = w + v
+
+        def bugs(w=w, dw=dw, v_prev=v_prev, step=step):
+            return [
+                Bug(w - lr * dw if step > 0 or v_prev.any() else None,
+                    "the update equals plain sgd: the previous velocity was lost; store it in "
+                    "config['velocity'] and return the config."),
+                Bug(w + mu * v_prev + lr * dw, "sgd_momentum moves uphill: the velocity must "
+                    "accumulate -learning_rate·dw (v = momentum·v - learning_rate·dw)."),
+                Bug(w + 0.9 * v_prev - lr * dw if mu != 0.9 and v_prev.any() else None,
+                    "the given momentum is ignored (0.9 was used instead); a momentum of 0 is "
+                    "legal: do not replace it with the default."),
+            ]  # fmt: skip
+
+        ok = checks.expect(
+            t,
+            f"sgd_momentum step {step + 1} next_w ({label})",
+            next_w,
+            expected,
+            tol=_step_tol(w, mu * v_prev, lr * dw),
+            factors={"learning_rate": lr, "momentum": mu or 1.0},
+            bugs=bugs,
         )
         vel = config.get("velocity")
+        # the velocity's sign convention is the student's (v or -v, scaled by the rate or not)
         t.check(
             f"sgd_momentum config['velocity'] ({label})",
-            isinstance(vel, np.ndarray) and vel.shape == w.shape,
-            "sgd_momentum must keep the velocity in config['velocity'] (an array shaped like w) "
-            "and return that config; the returned config has "
+            isinstance(vel, np.ndarray) and vel.shape == w.shape and vel.dtype == np.float64,
+            "sgd_momentum must keep the velocity in config['velocity'] (a float64 array shaped "
+            "like w) and return that config; the returned config has "
             f"{'no velocity' if vel is None else 'a velocity of shape ' + str(np.shape(vel))}.",
         )
-        w = np.asarray(next_w, dtype=np.float64)
+        if not ok:
+            return
+        w = expected
 
 
 @SUITE.test("sgd_momentum", points=2, functions=["sgd_momentum"])
 def sgd_momentum_test(t: TestContext):
-    """sgd_momentum: five consecutive steps (velocity carried in config), defaults 1e-2 / 0.9."""
+    """sgd_momentum: consecutive steps (velocity carried in config) with momentum 0, 0.999,
+    an ordinary value and the defaults 1e-2 / 0.9."""
     lr = float(t.rng.uniform(0.02, 0.3))
     mu = float(t.rng.uniform(0.5, 0.95))
-    _run_momentum(
-        t,
-        (4, 6),
-        {"learning_rate": lr, "momentum": mu},
-        lr,
-        mu,
-        5,
-        f"learning_rate={lr:.3g}, momentum={mu:.3g}",
-    )
-    _run_momentum(t, (2, 3, 2), {}, 1e-2, 0.9, 5, "defaults")
+    _run_momentum(t, (4, 6), {"learning_rate": lr, "momentum": mu}, lr, mu, 4,
+                  f"learning_rate={lr:.3g}, momentum={mu:.3g}")  # fmt: skip
+    _run_momentum(t, (2, 3, 2), {}, 1e-2, 0.9, 4, "defaults")
     _run_momentum(t, (1,), {"learning_rate": lr}, lr, 0.9, 3, "default momentum")
+    _run_momentum(t, (3, 1), {"learning_rate": lr, "momentum": 0.0}, lr, 0.0, 3, "momentum=0")
+    _run_momentum(t, (2, 2), {"learning_rate": lr, "momentum": 0.999}, lr, 0.999, 3,
+                  "momentum=0.999")  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- initialization
@@ -630,50 +547,204 @@ def init_weights_test(t: TestContext):
 # ----------------------------------------------------------------------------- networks
 
 
+def _draw_net(t: TestContext, dims: list[int], N: int, margin: float = 5e-3):
+    """Parameters and inputs whose hidden pre-activations all stay ``margin`` away from the
+    ReLU kink (the derivative there is free)."""
+    L = len(dims) - 1
+    for _ in range(2000):
+        X = t.rng.standard_normal((N, dims[0]))
+        params = {}
+        for i in range(1, L + 1):
+            params[f"W{i}"] = t.rng.standard_normal((dims[i - 1], dims[i])) / math.sqrt(dims[i - 1])
+            params[f"b{i}"] = 0.3 * t.rng.standard_normal(dims[i])
+        if all(np.abs(a).min() > margin for a in O.pre_activations(params, X, L)):
+            return params, X
+    raise RuntimeError("could not draw network parameters away from the ReLU kinks")
+
+
+def _grads_dict(t: TestContext, label: str, grads, names) -> dict:
+    if not isinstance(grads, dict):
+        raise BadReturn(
+            f"{label} must return (loss, grads) with grads a dict keyed like params; grads is "
+            f"a {type(grads).__name__}."
+        )
+    missing = [n for n in names if n not in grads]
+    if missing:
+        raise BadReturn(
+            f"{label}: grads has no entry for {', '.join(missing)} (it has "
+            f"{', '.join(map(str, grads)) or 'nothing'}); give a gradient for every parameter."
+        )
+    return grads
+
+
+def _params_dict(t: TestContext, cls: str, handle: Handle) -> dict:
+    params = t.attr(handle, "params")
+    if not isinstance(params, dict):
+        raise BadReturn(f"{cls}.params must be a dict of arrays; it is a {type(params).__name__}.")
+    return params
+
+
+def _build(t: TestContext, cls: str, **kwargs) -> Handle:
+    net = t.call(cls, **kwargs)
+    if not isinstance(net, Handle):
+        raise BadReturn(f"{cls}(...) did not give an object with params and loss.")
+    return net
+
+
+def _set_params(t: TestContext, net: Handle, params: dict) -> None:
+    for name, value in params.items():
+        t.assign(net, ["params", name], value.copy())
+
+
+def _net_tol(params, X, L) -> checks.Tol:
+    """Scores and loss: L layers of dot products (at most ``width`` terms each), then a
+    log-sum-exp and a mean over N; rounding relative to the scores computed with |.|."""
+    width = max(max(v.shape) for v in params.values()) + X.shape[0]
+    return rounding(L * width, O.net_magnitude(params, X, L) + 1.0, ulps=16, why="the network")
+
+
+def _check_model_loss(t, cls, net, params, X, y, reg, L, label_extra=""):
+    """Scores, loss and every gradient of ``net.loss`` against the oracle network."""
+    names = list(params)
+    N = X.shape[0]
+    where = f"{cls}.loss{label_extra}"
+    tol = _net_tol(params, X, L)
+    scores = t.call((net, "loss"), X)
+    checks.expect(t, f"{cls}.loss(X) scores{label_extra}", scores, O.net_scores(params, X, L),
+                  tol=tol)  # fmt: skip
+    value = t.call((net, "loss"), X, y)
+    loss, grads = t.tuple_of(f"{cls}.loss(X, y)", value, 2)
+    ref_loss = float(O.net_loss(params, X, y, reg, L))
+
+    def bugs():
+        data = float(O.net_loss(params, X, y, 0.0, L))
+        pen_w = ref_loss - data
+        pen_b = reg * sum(float(np.sum(params[f"b{i}"] ** 2)) for i in range(1, L + 1))
+        return [
+            Bug(data + pen_w + pen_b if reg else None,
+                "the penalty includes the biases; regularize the weights only."),
+            Bug(data + 0.5 * pen_w if reg else None,
+                "the penalty is 0.5·reg·sum(W²); this kit uses reg·sum(W²)."),
+            Bug(data if reg else None, "the regularization penalty is missing from the loss."),
+        ]  # fmt: skip
+
+    checks.expect(t, f"{where} loss", loss, ref_loss, tol=tol, factors={"N": N}, bugs=bugs)
+    grads = _grads_dict(t, f"{cls}.loss(X, y)", grads, names)
+    for name in names:
+
+        def f(v, name=name):
+            return O.net_loss({**params, name: v}, X, y, reg, L)
+
+        ref = complex_step_vjp(f, [params[name]], 0, 1.0)
+        checks.expect(
+            t,
+            f"{where} grads[{name!r}]",
+            grads[name],
+            ref,
+            tol=_grad_tol(L * max(max(v.shape) for v in params.values()), ref, N),
+            factors={"N": N, "2·reg": 2 * reg} if reg else {"N": N},
+        )
+    after = _params_dict(t, cls, net)
+    t.check(
+        f"{cls}.loss leaves params unchanged",
+        all(checks.same(after.get(k), v) for k, v in params.items()),
+        f"{cls}.loss changed self.params: loss must only compute, the update rule updates.",
+    )
+
+
+def _check_init(t, cls, net, dims, weight_scale, seed_again):
+    L = len(dims) - 1
+    names = [f"{k}{i}" for i in range(1, L + 1) for k in ("W", "b")]
+    params = _params_dict(t, cls, net)
+    keys = set(params)
+    t.check(
+        f"{cls}.params names",
+        keys == set(names),
+        f"{cls}.params has keys {sorted(keys)}; expected exactly {sorted(names)} (layers "
+        "numbered from 1, weights W and biases b).",
+    )
+    for name in names:
+        i = int(name[1:])
+        shape = (dims[i - 1], dims[i]) if name[0] == "W" else (dims[i],)
+        got = params.get(name)
+        got_shape = getattr(got, "shape", None)
+        t.check(
+            f"{cls}.params[{name!r}] shape",
+            got_shape == shape,
+            f"{cls}.params[{name!r}] has shape {got_shape}; expected {shape}."
+            + (" It looks transposed." if got_shape == shape[::-1] else ""),
+        )
+        if got_shape != shape:
+            continue
+        t.check(
+            f"{cls}.params[{name!r}] dtype",
+            got.dtype == np.float64,
+            f"{cls}.params[{name!r}] has dtype {got.dtype}; use float64.",
+        )
+        if name[0] == "b":
+            t.check(
+                f"{cls}.params[{name!r}] zeros",
+                np.all(got == 0),
+                f"{cls}.params[{name!r}] should start at zero.",
+            )
+    weights = [params.get(f"W{i}") for i in range(1, L + 1)]
+    if all(getattr(w, "shape", None) == (dims[i], dims[i + 1]) for i, w in enumerate(weights)):
+        z = np.concatenate([np.ravel(w) for w in weights]) / weight_scale
+        n = z.size
+        std = float(np.std(z))
+        t.check(
+            f"{cls} weight scale",
+            abs(float(np.mean(z))) < 6 / math.sqrt(n) and abs(std - 1) < 6 / math.sqrt(2 * n),
+            f"{cls}: the weights should be drawn from N(0, weight_scale²) with weight_scale = "
+            f"{weight_scale:.4g}; their mean is {np.mean(z) * weight_scale:.3g} and their std "
+            f"{std * weight_scale:.3g}.",
+        )
+    again = _params_dict(t, cls, seed_again)
+    t.check(
+        f"{cls} seed",
+        all(
+            isinstance(again.get(k), np.ndarray)
+            and isinstance(params.get(k), np.ndarray)
+            and np.array_equal(again[k], params[k])
+            for k in names
+        ),
+        f"{cls}: two networks built with the same seed have different parameters; draw "
+        "the weights from np.random.default_rng(seed).",
+    )
+
+
 @SUITE.test("two_layer_init", points=1, functions=["TwoLayerNet"])
 def two_layer_init_test(t: TestContext):
-    """TwoLayerNet: parameter names and shapes, N(0, weight_scale²) weights, zero biases, seed."""
-    D, H, C, ws = 120, 80, 30, float(t.rng.uniform(0.01, 0.1))
-    seed = _seed(t)
-    kw = dict(input_dim=D, hidden_dim=H, num_classes=C, weight_scale=ws, reg=0.0, seed=seed)
-    net = _build(t, "TwoLayerNet", **kw)
-    again = _build(t, "TwoLayerNet", **kw)
-    _check_init(t, "TwoLayerNet", net, [D, H, C], ws, again)
+    """TwoLayerNet: parameter names and shapes, N(0, weight_scale²) weights, zero biases, seed
+    (0 and a drawn one)."""
+    for seed in (0, _seed(t)):
+        D, H, C, ws = 120, 80, 30, float(t.rng.uniform(0.01, 0.1))
+        kw = dict(input_dim=D, hidden_dim=H, num_classes=C, weight_scale=ws, reg=0.0, seed=seed)
+        net = _build(t, "TwoLayerNet", **kw)
+        again = _build(t, "TwoLayerNet", **kw)
+        _check_init(t, "TwoLayerNet", net, [D, H, C], ws, again)
 
 
 @SUITE.test("two_layer_loss", points=3, functions=["TwoLayerNet"])
 def two_layer_loss_test(t: TestContext):
-    """TwoLayerNet.loss: scores, then loss and gradients with and without regularization."""
-    for N, D, H, C, reg in [
-        (7, 6, 5, 4, 0.0),
-        (5, 4, 6, 3, 0.0),
-        (8, 5, 4, 6, 0.37),
-        (1, 3, 4, 5, 0.21),
-    ]:
-        net = _build(
-            t,
-            "TwoLayerNet",
-            input_dim=D,
-            hidden_dim=H,
-            num_classes=C,
-            weight_scale=1e-2,
-            reg=reg,
-            seed=_seed(t),
-        )
+    """TwoLayerNet.loss: scores, then loss and gradients with and without regularization;
+    N = 1 and a hidden width of 1 included."""
+    for N, D, (H,), C, reg in DOMAIN["networks"]["two_layer"]:
+        net = _build(t, "TwoLayerNet", input_dim=D, hidden_dim=H, num_classes=C,
+                     weight_scale=1e-2, reg=reg, seed=_seed(t))  # fmt: skip
         params, X = _draw_net(t, [D, H, C], N)
         y = t.rng.integers(0, C, N)
         _set_params(t, net, params)
-        scores = t.call((net, "loss"), X)
-        t.close(f"TwoLayerNet.loss(X) scores (N={N})", scores, _net_scores(params, X, 2))
-        _check_model_loss(t, "TwoLayerNet", net, params, X, y, reg, 2, f" (reg={reg})")
+        _check_model_loss(t, "TwoLayerNet", net, params, X, y, reg, 2,
+                          f" (N={N}, H={H}, reg={reg})")  # fmt: skip
 
 
 @SUITE.test("fc_init", points=1, functions=["FullyConnectedNet"])
 def fc_init_test(t: TestContext):
     """FullyConnectedNet: names W1..WL, b1..bL, shapes, N(0, weight_scale²) weights, seed."""
-    for hidden, D, C in [([30, 20, 40], 50, 7), ([60], 25, 4)]:
+    for (hidden, D, C), seed in zip([([30, 20, 40], 50, 7), ([60], 25, 4)], (0, _seed(t)),
+                                    strict=True):  # fmt: skip
         ws = float(t.rng.uniform(0.01, 0.1))
-        seed = _seed(t)
         kw = dict(
             hidden_dims=hidden, input_dim=D, num_classes=C, reg=0.0, weight_scale=ws, seed=seed
         )
@@ -685,32 +756,16 @@ def fc_init_test(t: TestContext):
 @SUITE.test("fc_loss", points=3, functions=["FullyConnectedNet"])
 def fc_loss_test(t: TestContext):
     """FullyConnectedNet.loss at depths 2 to 4: scores, loss and gradients, with and without
-    regularization."""
-    for N, D, hidden, C, reg in [
-        (6, 5, [7, 4, 6], 3, 0.0),
-        (4, 3, [5], 6, 0.0),
-        (5, 4, [3, 6], 5, 0.43),
-        (1, 6, [4, 5, 3], 4, 0.19),
-    ]:
+    regularization; N = 1, D = 1 and a hidden width of 1 included."""
+    for N, D, hidden, C, reg in DOMAIN["networks"]["fc"]:
         L = len(hidden) + 1
-        net = _build(
-            t,
-            "FullyConnectedNet",
-            hidden_dims=hidden,
-            input_dim=D,
-            num_classes=C,
-            reg=reg,
-            weight_scale=1e-2,
-            seed=_seed(t),
-        )
+        net = _build(t, "FullyConnectedNet", hidden_dims=hidden, input_dim=D, num_classes=C,
+                     reg=reg, weight_scale=1e-2, seed=_seed(t))  # fmt: skip
         params, X = _draw_net(t, [D, *hidden, C], N)
         y = t.rng.integers(0, C, N)
         _set_params(t, net, params)
-        scores = t.call((net, "loss"), X)
-        t.close(f"FullyConnectedNet.loss(X) scores ({L} layers)", scores, _net_scores(params, X, L))
-        _check_model_loss(
-            t, "FullyConnectedNet", net, params, X, y, reg, L, f" ({L} layers, reg={reg})"
-        )
+        _check_model_loss(t, "FullyConnectedNet", net, params, X, y, reg, L,
+                          f" ({L} layers, N={N}, reg={reg})")  # fmt: skip
 
 
 @SUITE.test("initial_loss", points=1, functions=["TwoLayerNet", "FullyConnectedNet"])
@@ -755,7 +810,7 @@ def fc_train_test(t: TestContext):
         seed=_seed(t),
     )
     names = ["W1", "b1", "W2", "b2"]
-    params = _params_dict(t, "FullyConnectedNet", net, names)
+    params = _params_dict(t, "FullyConnectedNet", net)
     missing = [n for n in names if not isinstance(params.get(n), np.ndarray)]
     if missing:
         raise BadReturn(f"FullyConnectedNet.params lacks {', '.join(missing)}.")
