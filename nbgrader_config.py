@@ -13,12 +13,22 @@ c.CourseDirectory.root = str(Path(__file__).resolve().parent)
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "assignments"
 
-# `python -m autograder collect NAME FILE.zip` (nbgrader zip_collect): the LMS names each file
-# LASTFIRST[_LATE]_STUDENTID_SUBMISSIONID_FILENAME (Canvas). Change the pattern for another LMS.
+# `python -m autograder collect NAME FILE.zip` (autograder/intake.py) reads the LMS file names
+# with this pattern, the one place to adapt for another LMS. Canvas names each file
+# LASTFIRST[_LATE]_USERID_SUBMISSIONID_FILENAME. Groups: student_id and file_id (required, as
+# for nbgrader zip_collect), last_name (Canvas gives only "lastfirst", recorded as the last
+# name), late (non-empty when the LMS marked the file late), lms_user_id (default: student_id).
+# The pattern is matched against a path ending in "/<file name>", as zip_collect does.
 c.FileNameCollectorPlugin.named_regexp = (
-    r".*/[^/_]+_(?:LATE_)?(?P<student_id>[0-9A-Za-z]+)_[0-9]+_(?P<file_id>[^/]+)$"
+    r".*/(?P<last_name>[^/_]+)_(?P<late>LATE_)?(?P<student_id>[0-9A-Za-z]+)_[0-9]+_"
+    r"(?P<file_id>[^/]+)$"
 )
 c.FileNameCollectorPlugin.valid_ext = [".ipynb", ".py"]
+
+# Late work: a submission is late when its time (timestamp.txt, the LMS's time) is after the
+# assignment's due date in the gradebook (`nbgrader db assignment add NAME --duedate=...`).
+# "none" records no penalty; "zero" takes the whole score of a late submission.
+c.LateSubmissionPlugin.penalty_method = "none"
 
 try:
     from autograder.nbgrader_hooks import configure
