@@ -337,8 +337,14 @@ def layer_gradients(
     out, cache = pair(t, f"{layer}_forward", value)
     suffix = f" ({where})" if where else ""
     if forward_tol is not None and expected_out is not None:
-        expect(t, f"{layer}_forward output{suffix}", out, expected_out, tol=forward_tol,
-               factors=factors)  # fmt: skip
+        expect(
+            t,
+            f"{layer}_forward output{suffix}",
+            out,
+            expected_out,
+            tol=forward_tol,
+            factors=factors,
+        )
     shape = np.shape(expected_out) if expected_out is not None else np.shape(fresh[0])
     dout = t.rng.standard_normal(shape)
     name = f"{layer}_backward"
@@ -431,9 +437,18 @@ def backward(
     """``layer_gradients`` with an explicit ``rtol``/``atol`` (the older signature)."""
     reference = (lambda _args, _dout: expected) if expected is not None else None
     return layer_gradients(
-        t, layer, args, names=names, oracle=oracle, reference=reference, wrt=wrt,
-        kwargs=kwargs, tol=Tol(rtol, atol), factors=factors, mutable=mutable,
-    )  # fmt: skip
+        t,
+        layer,
+        args,
+        names=names,
+        oracle=oracle,
+        reference=reference,
+        wrt=wrt,
+        kwargs=kwargs,
+        tol=Tol(rtol, atol),
+        factors=factors,
+        mutable=mutable,
+    )
 
 
 def _equal(a, b) -> bool:

@@ -1,47 +1,78 @@
 """a1_activations: the hidden suite against the solution, the catalog and the released stubs.
 
-1. The solution notebook's code scores full marks (several seeds).
-2. Every mutant of the catalog loses points, with messages naming the function.
-3. Every variant of the catalog (another correct implementation) scores full marks.
+1. The solution notebook's code scores full marks (several seeds, 0 included).
+2. Every mutant of the catalog loses points under each of three seeds (0 included), with
+   messages naming the function; recognizing a known bug never changes its score.
+3. Every variant of the catalog (another correct implementation) scores full marks under the
+   same three seeds.
 4. The released stubs (solution blocks replaced by ``raise NotImplementedError()``) score 0.
-5. The notebook's graded cells and the suite's tests correspond, with the same points.
+5. The notebook's graded cells and the suite's tests correspond, with the same points, and
+   every function defined in a solution cell is listed by a hidden test with points.
 6. The suite's derivative oracles agree with high-order finite differences of its forward
-   oracles (they are written independently, so this guards the references themselves).
+   oracles, and its inputs visit every edge of the legal domain under every seed.
 """
 
 from __future__ import annotations
 
+import ast
+import importlib.util
 import json
 import re
+from functools import cache
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from autograder.mutation import ROOT, apply_entry, grade_in_process, load_catalog, solution_cells
+from autograder import checks
+from autograder.mutation import (
+    ROOT,
+    apply_entry,
+    load_catalog,
+    namespace_from_cells,
+    solution_cells,
+)
+from autograder.suite import LocalStudent, run_test
 from autograder.suites import a1_activations as S
 from autograder.suites import load_suite
+from autograder.suites.a1_activations import oracles
+from layerlab import gradcheck
 
 NAME = "a1_activations"
 SUITE = load_suite(NAME)
 MUTANTS, VARIANTS = load_catalog(NAME)
+_spec = importlib.util.spec_from_file_location(
+    "a1_catalog", ROOT / "tests" / "catalog" / f"{NAME}.py"
+)
+CATALOG = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(CATALOG)
 NOTEBOOK = ROOT / "solutions" / NAME / f"{NAME}.ipynb"
+SEEDS = (0, 1, 2)
 
 
-@pytest.fixture(scope="module")
-def cells() -> list[str]:
-    return solution_cells(SUITE)
+@cache
+def cells() -> tuple[str, ...]:
+    return tuple(solution_cells(SUITE))
 
 
-def _total(results) -> float:
-    return sum(r.score for r in results)
+def grade(replace: dict, seed: int, specs=None):
+    """Results of ``specs`` (default: every test) on the solution with ``replace`` applied."""
+    student = LocalStudent(namespace_from_cells(apply_entry(list(cells()), replace)))
+    return [run_test(spec, student, seed) for spec in specs or SUITE.tests]
+
+
+def affected(names) -> list:
+    """The tests that call any of ``names`` (the others grade unchanged solution code)."""
+    return [spec for spec in SUITE.tests if set(names) & set(spec.functions)]
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 12345])
-def test_solution_full_marks(cells, seed):
-    results = grade_in_process(SUITE, cells, seed)
+def test_solution_full_marks(seed):
+    results = grade({}, seed)
     failed = {r.id: r.message for r in results if r.status != "passed"}
     assert not failed
-    assert _total(results) == SUITE.max_score
+    assert sum(r.score for r in results) == SUITE.max_score
 
 
 def test_catalog_ids_unique():
@@ -50,21 +81,45 @@ def test_catalog_ids_unique():
 
 
 @pytest.mark.parametrize("entry", MUTANTS, ids=[e.id for e in MUTANTS])
-def test_mutant_rejected(cells, entry):
-    for seed in (0, 1):
-        results = grade_in_process(SUITE, apply_entry(cells, entry.replace), seed)
-        assert _total(results) < SUITE.max_score, f"{entry.id} got full marks (seed {seed})"
-        for r in results:
-            if r.status != "passed":
-                assert any(f in r.message for f in r.functions), (r.id, r.message)
+def test_mutant_rejected(entry):
+    specs = affected(entry.replace)
+    assert specs, f"mutant {entry.id} replaces no graded function"
+    for seed in SEEDS:
+        results = grade(entry.replace, seed, specs)
+        lost = [r for r in results if r.score < r.max_score]
+        assert lost, f"{entry.id} got full marks (seed {seed})"
+        must = CATALOG.MUST_CATCH.get(entry.id)
+        assert must is None or must in {r.id for r in lost}, (entry.id, must, seed)
+        for r in lost:
+            assert any(f in r.message for f in r.functions), (r.id, r.message)
+        if seed == 0:  # a recognized bug costs exactly what the same bug unrecognized costs
+            with checks.without_bug_recognition():
+                plain = grade(entry.replace, seed, specs)
+            assert [r.score for r in results] == [r.score for r in plain], entry.id
 
 
 @pytest.mark.parametrize("entry", VARIANTS, ids=[e.id for e in VARIANTS])
-def test_variant_full_marks(cells, entry):
-    for seed in (0, 1):
-        results = grade_in_process(SUITE, apply_entry(cells, entry.replace), seed)
-        failed = {r.id: r.message for r in results if r.status != "passed"}
+def test_variant_full_marks(entry):
+    for seed in SEEDS:
+        failed = {r.id: r.message for r in grade(entry.replace, seed) if r.status != "passed"}
         assert not failed, f"{entry.id} (seed {seed})"
+
+
+def test_recognized_bug_scores_like_unrecognized():
+    """The measured case of the issue: a wrong default slope (0.1) is recognized, and the
+    forward test scores the same as with recognition off, and more than one failed sub-check
+    per failed comparison would give."""
+    wrong = {
+        "leaky_relu_forward": "def leaky_relu_forward(x, negative_slope=0.1):\n"
+        "    return np.where(x > 0, x, negative_slope * x), (x, negative_slope)\n"
+    }
+    spec = [SUITE.get("leaky_relu_forward")]
+    recognized = grade(wrong, 0, spec)[0]
+    with checks.without_bug_recognition():
+        plain = grade(wrong, 0, spec)[0]
+    assert "default negative_slope is 0.01" in recognized.message
+    assert "default negative_slope" not in plain.message
+    assert recognized.score == plain.score > 0
 
 
 _SOLUTION_BLOCK = re.compile(
@@ -72,25 +127,30 @@ _SOLUTION_BLOCK = re.compile(
 )
 
 
-def test_released_stubs_score_zero(cells):
-    stubs = [_SOLUTION_BLOCK.sub(r"\1raise NotImplementedError()", c) for c in cells]
+def test_released_stubs_score_zero():
+    stubs = [_SOLUTION_BLOCK.sub(r"\1raise NotImplementedError()", c) for c in cells()]
     assert sum("NotImplementedError" in c for c in stubs) >= len(SUITE.functions) // 2
-    results = grade_in_process(SUITE, stubs, 0)
+    student = LocalStudent(namespace_from_cells(stubs))
+    results = [run_test(spec, student, 0) for spec in SUITE.tests]
     assert all(r.score == 0 and r.status == "error" for r in results), [
         (r.id, r.status) for r in results if r.score or r.status != "error"
     ]
 
 
-def test_every_graded_function_stubbed_scores_zero(cells):
+def test_every_graded_function_stubbed_scores_zero():
     replace = {
         f: f"def {f}(*args, **kwargs):\n    raise NotImplementedError()" for f in SUITE.functions
     }
-    results = grade_in_process(SUITE, apply_entry(cells, replace), 3)
+    results = grade(replace, 3)
     assert all(r.score == 0 and r.status == "error" for r in results)
 
 
+def _notebook():
+    return json.loads(NOTEBOOK.read_text())
+
+
 def test_notebook_cells_match_suite():
-    nb = json.loads(NOTEBOOK.read_text())
+    nb = _notebook()
     assert nb["metadata"]["layerlab"]["assignment"] == NAME
     assert nb["metadata"]["kernelspec"]["name"] == "python3"
     points = {t.id: t.points for t in SUITE.tests}
@@ -107,9 +167,51 @@ def test_notebook_cells_match_suite():
         assert f'grade_cell("{NAME}", "{test_id}", globals())' in source
 
 
+def test_every_solution_function_has_a_test_with_points():
+    defined = set()
+    for cell in _notebook()["cells"]:
+        if cell["cell_type"] == "code" and cell["metadata"].get("nbgrader", {}).get("solution"):
+            tree = ast.parse("".join(cell["source"]))
+            defined |= {n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef)}
+    assert len(defined) >= 30
+    tested = {f for t in SUITE.tests if t.points > 0 for f in t.functions}
+    assert defined <= tested, sorted(defined - tested)
+
+
 def test_suite_points_are_halves():
     for t in SUITE.tests:
         assert t.points > 0 and (2 * t.points) == int(2 * t.points)
+
+
+# ----------------------------------------------------------------------------- contracts
+
+
+def test_float32_output_fails_although_within_old_tolerance():
+    """A float32 gradient is within rtol 1e-7 of the float64 one, and still fails."""
+    f32 = {
+        "relu_backward": "def relu_backward(dout, cache):\n"
+        "    return (dout * (cache > 0)).astype(np.float32)\n"
+    }
+    result = grade(f32, 0, [SUITE.get("relu_backward")])[0]
+    assert result.score <= 0.5 and "float64" in result.message  # only "called twice" passes
+
+
+def test_same_is_the_workers_definition():
+    """checks.same (the graders'), the worker's same_value and the student-side copy in
+    layerlab.gradcheck agree on every kind of value the tests compare."""
+    from autograder.worker.main import same_value
+
+    nan = np.array([1.0, np.nan])
+    cases = [
+        (np.zeros(3), np.zeros(3)),
+        (np.zeros(3), np.zeros((3, 1))),
+        (nan, nan.copy()),
+        (np.array([0.0]), np.array([-0.0])),
+        (np.arange(3.0), np.arange(3.0) + 1e-16 * np.arange(3.0)),
+        (np.ones(2), np.ones(2, dtype=np.float32)),
+    ]
+    for a, b in cases:
+        assert checks.same(a, b) == same_value(a, b) == gradcheck._same(a, b), (a, b)
 
 
 # ----------------------------------------------------------------------------- the oracles
@@ -120,32 +222,19 @@ def _five_point(f, x, h=1e-3):
 
 
 ELEMENTWISE = [
-    ("sigmoid", S.sigmoid_ref, S.dsigmoid_ref, ()),
-    ("tanh", S.tanh_ref, S.dtanh_ref, ()),
-    ("relu", S.relu_ref, S.drelu_ref, (0.0,)),
-    ("leaky", lambda x: S.leaky_ref(x, 0.2), lambda x: S.dleaky_ref(x, 0.2), (0.0,)),
-    ("elu", lambda x: S.elu_ref(x, 1.7), lambda x: S.delu_ref(x, 1.7), (0.0,)),
-    ("selu", S.selu_ref, S.dselu_ref, (0.0,)),
-    ("gelu", S.gelu_ref, S.dgelu_ref, ()),
-    ("gelu_tanh", lambda x: S.gelu_ref(x, "tanh"), lambda x: S.dgelu_ref(x, "tanh"), ()),
-    ("swish", lambda x: S.swish_ref(x, 1.702), lambda x: S.dswish_ref(x, 1.702), ()),
-    (
-        "softplus",
-        lambda x: S.softplus_ref(x, 2.0, 3.0),
-        lambda x: S.dsoftplus_ref(x, 2.0, 3.0),
-        (1.5,),
-    ),  # fmt: skip
-    ("mish", S.mish_ref, S.dmish_ref, ()),
-    ("lisht", S.lisht_ref, S.dlisht_ref, ()),
-    ("relu6", S.relu6_ref, S.drelu6_ref, (0.0, 6.0)),
+    (act.name + "-" + "-".join(f"{k}={v}" for k, v in p.items()), act, p)
+    for act in oracles.ACTIVATIONS
+    for p in act.params(np.random.default_rng(5))
 ]
 
 
-@pytest.mark.parametrize("name,f,df,kinks", ELEMENTWISE, ids=[e[0] for e in ELEMENTWISE])
-def test_derivative_oracles(name, f, df, kinks):
+@pytest.mark.parametrize("label,act,params", ELEMENTWISE, ids=[e[0] for e in ELEMENTWISE])
+def test_derivative_oracles(label, act, params):
     rng = np.random.default_rng(7)
-    x = S.checks.away_from_kinks(rng.uniform(-8, 9, 400), kinks, margin=0.05)
-    np.testing.assert_allclose(df(x), _five_point(f, x), rtol=1e-8, atol=1e-9)
+    kinks = act.kinks(params) or (0.0,)
+    x = checks.away_from_kinks(rng.uniform(-8, 9, 400), kinks, margin=0.05)
+    f = lambda v: act.forward(v, **params)  # noqa: E731
+    np.testing.assert_allclose(act.derivative(x, **params), _five_point(f, x), rtol=1e-8, atol=1e-9)
 
 
 def test_reference_values_known():
@@ -158,16 +247,63 @@ def test_reference_values_known():
 
 def test_prelu_and_softmax_references():
     rng = np.random.default_rng(3)
-    x = S.checks.away_from_kinks(rng.standard_normal((2, 3, 4)), [0.0])
+    x = checks.away_from_kinks(rng.standard_normal((2, 3, 4)), [0.0])
     dout = rng.standard_normal(x.shape)
-    for alpha in (0.3, rng.uniform(0.1, 0.5, 4)):
+    for alpha in (0.3, 0.0, -0.5, 1.7, rng.uniform(-0.5, 2.0, 4)):
         dx, da = S.prelu_grads_ref(x, alpha, dout)
-        np.testing.assert_allclose(dx, S.checks.reference_vjp(S.prelu_ref, [x, alpha], 0, dout),
-                                   rtol=1e-8)  # fmt: skip
-        num = S.checks.reference_vjp(S.prelu_ref, [x, alpha], 1, dout)
-        np.testing.assert_allclose(da, num, rtol=1e-7)
+        np.testing.assert_allclose(
+            dx, checks.reference_vjp(S.prelu_ref, [x, alpha], 0, dout), rtol=1e-8
+        )
+        num = checks.reference_vjp(S.prelu_ref, [x, alpha], 1, dout)
+        np.testing.assert_allclose(da, num, rtol=1e-7, atol=1e-9)
         assert np.shape(da) == np.shape(alpha)
     for T in (1.0, 0.4, 3.0):
         ref = S.softmax_vjp_ref(x, dout, T)
-        num = S.checks.reference_vjp(S.softmax_ref, [x, T], 0, dout)
+        num = checks.reference_vjp(S.softmax_ref, [x, T], 0, dout)
         np.testing.assert_allclose(ref, num, rtol=1e-6, atol=1e-10)
+
+
+# ----------------------------------------------------------------------------- legal domain
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), kinks=st.sampled_from([(0.0,), (0.0, 6.0), (2.5,)]))
+def test_edge_inputs_visit_every_band_every_seed(seed, kinks):
+    """Whatever the seed: every side of every kink, both signs in every array of two or more
+    entries, the kinks themselves when asked, nothing within the margin otherwise."""
+    rng = np.random.default_rng(seed)
+    xs = oracles.edge_inputs(rng, kinks=kinks)
+    assert [x.shape for x in xs] == oracles.SHAPES
+    edges = [-np.inf, *kinks, np.inf]
+    for lo, hi in zip(edges, edges[1:], strict=False):
+        assert any(((x > lo) & (x < hi)).any() for x in xs), (lo, hi)
+    for x in xs:
+        assert np.min(np.abs(x[..., None] - np.array(kinks)), initial=1.0) >= oracles.MARGIN * 0.99
+        if x.size >= 2 and kinks == (0.0,):
+            assert (x < 0).any() and (x > 0).any()
+    at = oracles.edge_inputs(np.random.default_rng(seed), kinks=kinks, at_kinks=True)
+    flat = np.concatenate([x.ravel() for x in at])
+    assert all((flat == k).any() for k in kinks)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_parameter_edges_every_seed(seed):
+    """Every parameter edge of the legal domain is tried on every run."""
+    rng = np.random.default_rng(seed)
+    slopes = [p.get("negative_slope", 0.01) for p in oracles.BY_NAME["leaky_relu"].params(rng)]
+    assert 0.0 in slopes and min(slopes) < 0 and max(slopes) > 1 and 0.01 in slopes
+    alphas = [p.get("alpha", 1.0) for p in oracles.BY_NAME["elu"].params(rng)]
+    assert 0.0 in alphas and min(alphas) < 0 and max(alphas) > 1
+    betas = [p.get("beta", 1.0) for p in oracles.BY_NAME["swish"].params(rng)]
+    assert 0.0 in betas and min(betas) < 0 and max(betas) > 1
+    prelu = [oracles.prelu_alphas(rng, 4, k) for k in range(10)]
+    scalars = [a for a in prelu if np.ndim(a) == 0]
+    assert 0.0 in scalars and min(scalars) < 0 and max(scalars) > 1
+    arrays = np.concatenate([a for a in prelu if np.ndim(a)])
+    assert (arrays == 0).any() and (arrays < 0).any() and (arrays > 1).any()
+    temps = [p.get("temperature", 1.0) for p in oracles.softmax_temperatures(rng)]
+    assert min(temps) < 1 < max(temps)
+    big = oracles.softmax_inputs(rng, 0.5)[0] / 0.5
+    gaps = np.sort(big, axis=-1)
+    assert gaps[0, -1] - gaps[0, -2] > 38 and gaps[1, 1] - gaps[1, 0] > 38

@@ -1,7 +1,44 @@
 """Catalog of a1_activations: buggy implementations that must lose points (MUTANTS) and
-correct alternative implementations that must get full marks (VARIANTS)."""
+correct alternative implementations that must get full marks (VARIANTS).
+
+Newer entries are edits of the solution's source (``edit``: one exact substring replaced in
+one function), each naming in ``MUST_CATCH`` the hidden test that must take points for it; the
+older ones still carry whole definitions.
+"""
+
+import ast
+import json
+from pathlib import Path
 
 from autograder.mutation import Entry
+
+_NOTEBOOK = (
+    Path(__file__).resolve().parents[2] / "solutions" / "a1_activations" / "a1_activations.ipynb"
+)
+MUST_CATCH: dict[str, str] = {}
+
+
+def _solution_source(function: str) -> str:
+    """The source of ``function`` as the solution notebook defines it."""
+    for cell in json.loads(_NOTEBOOK.read_text())["cells"]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] != "code" or f"def {function}(" not in source:
+            continue
+        for node in ast.parse(source).body:
+            if isinstance(node, ast.FunctionDef) and node.name == function:
+                return ast.get_source_segment(source, node)
+    raise KeyError(f"the solution defines no function {function}")
+
+
+def edit(entry_id: str, description: str, function: str, old: str, new: str, *, test: str):
+    """A mutant: the solution's ``function`` with ``old`` (which must occur exactly once)
+    replaced by ``new``; ``test`` is the hidden test that must take points for it."""
+    source = _solution_source(function)
+    if source.count(old) != 1:
+        raise ValueError(f"{entry_id}: {old!r} occurs {source.count(old)} times in {function}")
+    MUST_CATCH[entry_id] = test
+    return Entry(entry_id, description, {function: source.replace(old, new)})
+
 
 # ----------------------------------------------------------------------------- mutants
 
@@ -970,6 +1007,127 @@ def softmax_backward(dout, cache):
 """
         },
     ),
+    # ---- edges of the legal domain, float64 contract (edits of the solution)
+    Entry(
+        "leaky_maximum",
+        "np.maximum(slope x, x): wrong for a slope above 1 or below 0 (a dict cache)",
+        {
+            "leaky_relu_forward": """
+def leaky_relu_forward(x, negative_slope=0.01):
+    return np.maximum(negative_slope * x, x), {"pos": x > 0, "slope": negative_slope}
+""",
+            "leaky_relu_backward": """
+def leaky_relu_backward(dout, cache):
+    dx = dout * cache["slope"]
+    dx[cache["pos"]] = dout[cache["pos"]]
+    return dx
+""",
+        },
+    ),
+    edit(
+        "leaky_backward_mask_from_output",
+        "mask rebuilt from the output: wrong for a negative slope",
+        "leaky_relu_forward",
+        "cache = (x, negative_slope)",
+        "cache = (out, negative_slope)",
+        test="leaky_relu_backward",
+    ),
+    edit(
+        "leaky_slope_or_default",
+        "negative_slope = negative_slope or 0.01: a slope of 0 becomes 0.01",
+        "leaky_relu_forward",
+        "out = np.where(",
+        "negative_slope = negative_slope or 0.01\n    out = np.where(",
+        test="leaky_relu_forward",
+    ),
+    edit(
+        "leaky_backward_float32_slope",
+        "backward multiplies by the slope in float32",
+        "leaky_relu_backward",
+        "np.where(x > 0, 1.0, slope)",
+        "np.where(x > 0, 1.0, np.float32(slope)).astype(np.float32)",
+        test="leaky_relu_backward",
+    ),
+    edit(
+        "prelu_maximum",
+        "np.maximum(x, alpha x): wrong for alpha above 1 or below 0",
+        "prelu_forward",
+        "np.where(x > 0, x, alpha * x)",
+        "np.maximum(x, alpha * x)",
+        test="prelu_forward",
+    ),
+    edit(
+        "prelu_dalpha_scalar_for_d1",
+        "alpha of shape (1,) treated as a scalar: dalpha comes back as a float",
+        "prelu_backward",
+        "if np.ndim(alpha) == 0:",
+        "if np.size(alpha) == 1:",
+        test="prelu_backward",
+    ),
+    edit(
+        "elu_backward_branch_from_output",
+        "the branch chosen by out > 0: wrong for a negative alpha",
+        "elu_forward",
+        "cache = (x, alpha)",
+        "cache = (out, alpha)",
+        test="elu_backward",
+    ),
+    edit(
+        "elu_alpha_or_default",
+        "alpha = alpha or 1.0: alpha 0 becomes 1",
+        "elu_forward",
+        "neg = np.minimum(x, 0.0)",
+        "alpha = alpha or 1.0\n    neg = np.minimum(x, 0.0)",
+        test="elu_forward",
+    ),
+    edit(
+        "selu_float32_constants",
+        "the SELU constants stored in float32",
+        "selu_forward",
+        "out = SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(neg))",
+        "out = np.float32(SELU_SCALE) * np.where(x > 0, x, np.float32(SELU_ALPHA) * np.expm1(neg))",
+        test="selu_forward",
+    ),
+    edit(
+        "sigmoid_float32_output",
+        "sigmoid returns float32",
+        "sigmoid_forward",
+        "cache = out",
+        "out = out.astype(np.float32)\n    cache = out",
+        test="sigmoid_forward",
+    ),
+    edit(
+        "swish_beta_or_default",
+        "beta = beta or 1.0: beta 0 becomes 1",
+        "swish_forward",
+        "s, _ = sigmoid_forward(beta * x)",
+        "beta = beta or 1.0\n    s, _ = sigmoid_forward(beta * x)",
+        test="swish_forward",
+    ),
+    edit(
+        "softplus_threshold_inclusive",
+        "beta x >= threshold: at the threshold itself the smooth formula holds",
+        "softplus_forward",
+        "linear = z > threshold",
+        "linear = z >= threshold",
+        test="softplus_forward",
+    ),
+    edit(
+        "softmax_backward_no_temperature",
+        "backward forgets the 1/T of the chain rule",
+        "softmax_backward",
+        "keepdims=True)) / T",
+        "keepdims=True))",
+        test="softmax_backward",
+    ),
+    edit(
+        "rel_error_arrays_only",
+        "rel_error needs arrays: plain numbers raise",
+        "rel_error",
+        "a = np.asarray(a, dtype=np.float64)\n    b = np.asarray(b, dtype=np.float64)\n    ",
+        "a, b = a.astype(np.float64), b.astype(np.float64)\n    ",
+        test="rel_error",
+    ),
 ]
 
 # ----------------------------------------------------------------------------- variants
@@ -1106,22 +1264,6 @@ def relu_forward(x):
 def relu_backward(dout, cache):
     dx = dout.copy()
     dx[cache <= 0] = 0.0
-    return dx
-""",
-        },
-    ),
-    Entry(
-        "leaky_maximum",
-        "np.maximum(slope x, x); cache a dict",
-        {
-            "leaky_relu_forward": """
-def leaky_relu_forward(x, negative_slope=0.01):
-    return np.maximum(negative_slope * x, x), {"pos": x > 0, "slope": negative_slope}
-""",
-            "leaky_relu_backward": """
-def leaky_relu_backward(dout, cache):
-    dx = dout * cache["slope"]
-    dx[cache["pos"]] = dout[cache["pos"]]
     return dx
 """,
         },
