@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.sandbox import Limits, WorkerClient, sandbox_warning
+from autograder.sandbox import Limits, WorkerClient, require_sandbox, sandbox_warning
 from autograder.submission import (
     Submission,
     SubmissionError,
@@ -40,6 +40,10 @@ class Report:
     tests: list[TestResult]
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # Measurements for the instructor, not part of the report's JSON: the most memory the
+    # sandbox held at once (bytes, when a cgroup measured it) and workers started again.
+    sandbox_peak_bytes: int | None = None
+    restarts: int = 0
 
     @property
     def score(self) -> float:
@@ -100,8 +104,10 @@ def judge(
     suite: Suite | None = None,
 ) -> Report:
     """Grade the submission at ``path`` and return its report (never raises for a bad
-    submission; raises ``UsageError`` for a bad request). ``suite`` overrides the
-    assignment's suite (the grader's own tests use small suites)."""
+    submission; raises ``UsageError`` for a bad request, and ``SandboxUnavailable`` when
+    bubblewrap is unusable and ``limits.allow_unsandboxed`` is False, before any student code
+    runs). ``suite`` overrides the assignment's suite (the grader's own tests use small
+    suites)."""
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"{path} does not exist or is not a file.")
@@ -110,6 +116,8 @@ def judge(
     name = suite.assignment
     seed = new_seed() if seed is None else int(seed)
     limits = limits or Limits()
+    if not limits.allow_unsandboxed:
+        require_sandbox()
     report = Report(name, shown_path or str(path), seed, [])
     warning = sandbox_warning()
     if warning:
@@ -121,7 +129,7 @@ def judge(
         report.tests = _all_tests(suite, "error", f"Your submission could not be read: {exc}")
         report.seconds = time.monotonic() - started
         return report
-    report.tests = _run_suite(suite, path, sub.cells, seed, mode, limits, report.notes)
+    report.tests = _run_suite(suite, path, sub.cells, seed, mode, limits, report)
     report.seconds = time.monotonic() - started
     return report
 
@@ -132,7 +140,8 @@ def _all_tests(suite: Suite, status: str, message: str) -> list[TestResult]:
     ]
 
 
-def _run_suite(suite, path, cells, seed, mode, limits, notes) -> list[TestResult]:
+def _run_suite(suite, path, cells, seed, mode, limits, report: Report) -> list[TestResult]:
+    notes = report.notes
     client = WorkerClient(path, cells, mode, limits)
     try:
         try:
@@ -153,6 +162,8 @@ def _run_suite(suite, path, cells, seed, mode, limits, notes) -> list[TestResult
         return [_run_one(spec, client, seed) for spec in suite.tests]
     finally:
         client.close()
+        report.sandbox_peak_bytes = client.peak_memory
+        report.restarts = client.restarts
 
 
 def _run_one(spec, client: WorkerClient, seed: int) -> TestResult:

@@ -59,7 +59,7 @@ class Limits:
     processes: int = 64
     cpus: float = 1.0
     output_bytes: int = 64 * 1024
-    message_bytes: int = 256 * 1024**2
+    message_bytes: int = 64 * 1024**2
     header_bytes: int = 8 * 1024**2
     max_restarts: int = 3
     submission_seconds: float = 900.0
