@@ -15,9 +15,9 @@ names and applies stored file modes). What it guarantees:
 - The file-name pattern is ``c.FileNameCollectorPlugin.named_regexp`` (and the extensions
   ``c.FileNameCollectorPlugin.valid_ext``) of the course's ``nbgrader_config.py``, matched as
   ``zip_collect`` matches it: against a path ending in ``/<entry name>``. Groups used:
-  ``student_id`` and ``file_id`` (required), ``last_name`` (Canvas's ``lastfirst``),
-  ``late`` (non-empty when the LMS marked the file late), ``lms_user_id`` (defaults to the
-  student id).
+  ``student_id`` and ``file_id`` (required); optional ``last_name`` (Canvas's ``lastfirst``),
+  ``first_name``, ``full_name`` (Moodle), ``email``, ``late`` (non-empty when the LMS marked
+  the file late), ``lms_user_id`` (defaults to the student id).
 - The result is ``submitted/<student>/<assignment>/<notebook>.ipynb`` (or ``.py``) plus
   ``timestamp.txt`` (``YYYY-MM-DD HH:MM:SS.ffffff UTC``, read by ``nbgrader autograde`` into
   ``SubmittedAssignment.timestamp``): one current file per student, the newest by LMS time,
@@ -30,8 +30,10 @@ present, else its DOS ``date_time`` read as UTC. The written file's mtime is set
 
 Names: Canvas gives only ``lastfirst`` (``smithjane``), which cannot be split honestly. It is
 recorded as nbgrader's ``Student.last_name`` with an empty ``first_name`` (formgrader shows
-``smithjane,``), and only while the student has no other name: names from a roster are never
-overwritten. ``Student.lms_user_id`` is the Canvas user id.
+``smithjane,``); a pattern with ``first_name`` and ``last_name`` groups fills both, one with
+``full_name`` puts the full name in ``last_name``. Names are written only while the student
+has no other name: names from a roster are never overwritten. ``Student.lms_user_id`` is the
+pattern's ``lms_user_id`` (the Canvas user id), ``Student.email`` its ``email``.
 
 Late work follows nbgrader's policy: a submission is late when its timestamp is after the
 assignment's ``duedate`` in the gradebook (``collect(..., due=...)`` or
@@ -56,17 +58,18 @@ the course root)::
         "1001": {                   # nbgrader's student id
           "lms_user_id": "1001",
           "display_name": "lovelaceada",   # as the LMS wrote it (Canvas: lastfirst)
+          "first_name": "", "last_name": "lovelaceada", "email": "",  # what nbgrader gets
           "late": false,                   # the LMS's LATE flag of the current file
           "submitted_at": "...",           # LMS time of the current file
           "original_name": "a1_activations-1.ipynb",  # the student's file name
-          "lms_file": "lovelaceada_1001_501_a1_activations-1.ipynb",  # the zip entry
+          "original_file": "lovelaceada_1001_501_a1_activations-1.ipynb",  # LMS's name
           "file": "submitted/1001/a1_activations/a1_activations.ipynb",
           "sha256": "...",
           "collection": 2,                 # which collection brought it
           "superseded": [                  # older files, oldest first, all kept on disk
             {"file": "submitted-older/1001/a1_activations/20261119T100000Z-a1....ipynb",
              "submitted_at": "...", "time_source": "lms" | "file", "original_name": "...",
-             "lms_file": "..." | null, "late": false | null, "sha256": "...",
+             "original_file": "..." | null, "late": false | null, "sha256": "...",
              "collection": 2}
           ]
         }
@@ -158,6 +161,9 @@ class Upload:
     student: str
     lms_user_id: str
     display_name: str
+    first_name: str
+    last_name: str
+    email: str
     late: bool
     original_name: str
     ext: str
@@ -314,12 +320,17 @@ def _accept(
             f"declares {_mib(info.file_size)} uncompressed, over the "
             f"{_mib(limits.max_file_bytes)} limit per file: refused"
         )
+    first, last = groups.get("first_name") or "", groups.get("last_name") or ""
+    display = groups.get("full_name") or " ".join(n for n in (first, last) if n)
     return Upload(
         info=info,
         index=index,
         student=student,
         lms_user_id=groups.get("lms_user_id") or student,
-        display_name=groups.get("last_name") or "",
+        display_name=display,
+        first_name=first if first and last else "",
+        last_name=last if first and last else display,
+        email=groups.get("email") or "",
         late=bool(groups.get("late")),
         original_name=original,
         ext=ext,
@@ -644,13 +655,19 @@ def _take_student(
     for u in uploads:
         if u.sha256 in known:
             u.staged.unlink()
+            if len(existing) == 1 and existing[0].sha256 == u.sha256 != (record or {}).get(
+                "sha256"
+            ):
+                # collected before but not recorded (an interrupted run): record it now
+                old = (record or {}).get("superseded", [])
+                record = _record_of(u, existing[0].path, root, n) | {"superseded": old}
+                manifest["students"][student] = record
             continue
         known.add(u.sha256)
         incoming.append(Candidate(u.staged, u.submitted_at, "lms", u.index, u.sha256, upload=u))
-    if not incoming:
-        if len(existing) <= 1:
-            result["unchanged"].append(student)
-            return
+    if not incoming and len(existing) <= 1:
+        result["unchanged"].append(student)
+        return
     everyone = existing + incoming
     best = _newest(everyone)
     kept_folder = root / KEPT_DIR / student / assignment
@@ -671,7 +688,9 @@ def _take_student(
                 "submitted_at": _iso(c.time),
                 "time_source": c.time_source,
                 "original_name": name,
-                "lms_file": c.upload.info.filename if c.upload else c.record.get("lms_file"),
+                "original_file": c.upload.info.filename
+                if c.upload
+                else c.record.get("original_file"),
                 "late": c.upload.late if c.upload else c.record.get("late"),
                 "sha256": c.sha256,
                 "collection": n,
@@ -683,17 +702,7 @@ def _take_student(
         u = best.upload
         _install(best.path, current, u.submitted_at)
         write_timestamp(folder, u.submitted_at)
-        record.update(
-            lms_user_id=u.lms_user_id,
-            display_name=u.display_name,
-            late=u.late,
-            submitted_at=_iso(u.submitted_at),
-            original_name=u.original_name,
-            lms_file=_shown(u.info.filename),
-            file=str(current.relative_to(root)),
-            sha256=u.sha256,
-            collection=n,
-        )
+        record.update(_record_of(u, current, root, n))
     elif best.path != current:
         _install(best.path, current, best.time)
         if record.get("sha256") == best.sha256:
@@ -701,6 +710,24 @@ def _take_student(
     record["superseded"] = superseded
     manifest["students"][student] = record
     _report_student(student, record, best, kept_now, existing, result, root)
+
+
+def _record_of(u: Upload, current: Path, root: Path, n: int) -> dict:
+    """The manifest record of a student whose current file is ``u``, stored at ``current``."""
+    return {
+        "lms_user_id": u.lms_user_id,
+        "display_name": u.display_name,
+        "first_name": u.first_name,
+        "last_name": u.last_name,
+        "email": u.email,
+        "late": u.late,
+        "submitted_at": _iso(u.submitted_at),
+        "original_name": u.original_name,
+        "original_file": _shown(u.info.filename),
+        "file": str(current.relative_to(root)),
+        "sha256": u.sha256,
+        "collection": n,
+    }
 
 
 def _report_student(student, record, best, kept_now, existing, result, root) -> None:
@@ -759,10 +786,14 @@ def record_intake(gb, assignment: str, manifest: dict, due: datetime | None = No
     students = manifest["students"]
     for student, rec in sorted(students.items()):
         row = gb.update_or_create_student(student, lms_user_id=rec.get("lms_user_id"))
-        name = rec.get("display_name")
-        lms_names = {rec.get("display_name")} | {None, ""}
-        if name and not row.first_name and row.last_name in lms_names:
-            row.last_name, row.first_name = name, ""
+        if (
+            rec.get("last_name")
+            and not row.first_name
+            and row.last_name in (None, "", rec["last_name"])
+        ):
+            row.last_name, row.first_name = rec["last_name"], rec.get("first_name", "")
+        if rec.get("email") and not row.email:
+            row.email = rec["email"]
     gb.db.commit()
     if not _registered(gb, assignment):
         notes.append(

@@ -410,11 +410,12 @@ def test_a_symlink_entry_is_refused(course, tmp_path):
 
 def test_duplicate_entries_of_one_student_keep_the_newest_and_fail_nobody(course, tmp_path):
     same = f"turingalan_1002_502_{A1}.ipynb"
-    path = canvas_zip(tmp_path / "d.zip", [
-        (same, notebook("alan later"), T2),
-        (same, notebook("alan earlier"), T1),
-        (f"lovelaceada_1001_501_{A1}.ipynb", notebook("ada")),
-    ])  # fmt: skip
+    with pytest.warns(UserWarning, match="Duplicate name"):
+        path = canvas_zip(tmp_path / "d.zip", [
+            (same, notebook("alan later"), T2),
+            (same, notebook("alan earlier"), T1),
+            (f"lovelaceada_1001_501_{A1}.ipynb", notebook("ada")),
+        ])  # fmt: skip
     found = collect(course, A1, path)
     assert found["collected"] == ["1001", "1002"]
     assert b"alan later" in (course / "submitted" / "1002" / A1 / f"{A1}.ipynb").read_bytes()
@@ -490,3 +491,47 @@ def test_entry_time_reads_the_extended_timestamp_when_present():
     info.extra = struct.pack("<HHBI", 0x5455, 5, 1, 1_795_000_000)
     assert entry_time(info) == datetime(2026, 11, 18, 11, 6, 40)
     assert entry_time(zipfile.ZipInfo("y", date_time=T1.timetuple()[:6])) == T1
+
+
+def test_an_interrupted_collection_is_recorded_when_collected_again(course, tmp_path):
+    path = canvas_zip(tmp_path / "d.zip", [(f"turingalan_1002_502_{A1}.ipynb", notebook("v"), T2)])
+    collect(course, A1, path)
+    manifest_path(course, A1).unlink()  # as if killed after the files, before the manifest
+    again = collect(course, A1, path)
+    assert again["unchanged"] == ["1002"] and again["collected"] == []
+    record = json.loads(manifest_path(course, A1).read_text())["students"]["1002"]
+    assert record["submitted_at"] == "2026-11-21T16:04:00Z" and record["superseded"] == []
+
+
+def test_the_file_name_pattern_comes_from_nbgrader_config(course, tmp_path):
+    config = course / "nbgrader_config.py"
+    moodle = (
+        r'r".*/(?P<full_name>[^/_]+)_(?P<student_id>[0-9]+)_assignsubmission_file_'
+        r'(?P<file_id>[^/]+)$"'
+    )
+    text = config.read_text()
+    start = text.index("c.FileNameCollectorPlugin.named_regexp = (")
+    end = text.index(")\n", start) + 2
+    config.write_text(text[:start] + f"c.FileNameCollectorPlugin.named_regexp = {moodle}\n"
+                      + text[end:])  # fmt: skip
+    path = canvas_zip(tmp_path / "moodle.zip", [
+        (f"Ada Lovelace_51_assignsubmission_file_{A1}.ipynb", notebook("ada")),
+        (f"lovelaceada_1001_501_{A1}.ipynb", notebook("canvas")),
+    ])  # fmt: skip
+    found = collect(course, A1, path)
+    assert found["collected"] == ["51"]
+    assert "named_regexp" in found["skipped"][0]["reason"]
+    with open_gradebook(course_settings(course)) as gb:
+        assert gb.find_student("51").last_name == "Ada Lovelace"
+
+
+def test_the_lms_export_reads_what_collect_records(course, tmp_path):
+    from autograder.lms.records import read_manifest
+
+    path = canvas_zip(tmp_path / "d.zip", [
+        (f"turingalan_LATE_1002_502_{A1}.ipynb", notebook("alan"), T2),
+    ])  # fmt: skip
+    collect(course, A1, path)
+    person = read_manifest(course, A1)["1002"]
+    assert (person.lms_user_id, person.late) == ("1002", True)
+    assert person.original_file == f"turingalan_LATE_1002_502_{A1}.ipynb"
