@@ -115,11 +115,14 @@ def read_gradebook(root: Path, assignment: str) -> tuple[float, dict[str, tuple[
                 submitted_at=sub.timestamp.isoformat() if sub.timestamp else "",
                 late=sub.total_seconds_late > 0,
             )
-            pending = sum(
-                float(g.max_score or 0.0)
-                for nb in sub.notebooks
-                for g in nb.grades
-                if g.auto_score is None and g.manual_score is None
+            pending = (
+                sum(
+                    float(g.max_score or 0.0)
+                    for nb in sub.notebooks
+                    for g in nb.grades
+                    if g.auto_score is None and g.manual_score is None
+                )
+                + 0.0
             )
             grade = Grade(
                 raw=float(sub.score or 0.0),
