@@ -334,9 +334,13 @@ class Worker:
 
 
 def _cpu_seconds():
-    """CPU seconds used so far by this process and its finished children."""
+    """CPU seconds used so far by this process (all threads) and its finished children.
+
+    ``getrusage`` rather than ``time.process_time``: with RLIMIT_CPU set, as it is here, the
+    process clock advances only at scheduler ticks (a 10 ms call can read as 0)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return time.process_time() + children.ru_utime + children.ru_stime
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _kill_group(pid):
