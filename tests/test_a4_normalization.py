@@ -1,15 +1,19 @@
-"""a4_normalization: the solution gets full marks, every catalog mutant loses points, every
-variant gets full marks, the released stubs score zero, the notebook's test cells match the
-suite."""
+"""a4_normalization: the solution gets full marks, every catalog mutant loses points under
+three seeds (0 included) in a test that names its function, every variant gets full marks
+under three seeds, recognizing a bug never costs points, every student-written function has a
+test with points, the released stubs score zero, the notebook's test cells match the suite."""
 
 from __future__ import annotations
 
+import ast
 import json
 
 import pytest
 from threadpoolctl import threadpool_limits
 
+from autograder import checks
 from autograder.mutation import ROOT, apply_entry, grade_in_process, load_catalog, solution_cells
+from autograder.suite import Suite
 from autograder.suites import load_suite
 
 SUITE = load_suite("a4_normalization")
@@ -38,26 +42,69 @@ def test_solution_full_marks(cells, seed):
     assert sum(r.score for r in results) == SUITE.max_score
 
 
+def _affected(entry) -> Suite:
+    """The tests that list a replaced definition (a bug must lose points in a test that names
+    its function; running only those keeps three seeds per mutant affordable)."""
+    names = set(entry.replace)
+    sub = Suite(SUITE.assignment)
+    sub.tests = [spec for spec in SUITE.tests if names & set(spec.functions)]
+    assert sub.tests, f"{entry.id}: no hidden test lists {sorted(names)}"
+    return sub
+
+
 @pytest.mark.parametrize("entry", MUTANTS, ids=[e.id for e in MUTANTS])
-def test_mutant_rejected(cells, entry):
-    for seed in SEEDS[:1]:
-        results = grade_in_process(SUITE, apply_entry(cells, entry.replace), seed)
-        assert sum(r.score for r in results) < SUITE.max_score, f"seed {seed}"
-        failing = [r for r in results if r.status != "passed"]
-        for name in entry.replace:
-            # the bug's own function (or a test exercising it) is among the failures
-            hit = [r for r in failing if name in r.functions]
-            assert hit or failing, name
-        for r in failing:
-            assert any(f.split(".")[0] in r.message for f in r.functions), r.message
+def test_mutant_rejected_under_every_seed(cells, entry):
+    suite = _affected(entry)
+    mutated = apply_entry(cells, entry.replace)
+    for seed in SEEDS:
+        results = grade_in_process(suite, mutated, seed)
+        assert sum(r.score for r in results) < suite.max_score, f"{entry.id}: seed {seed}"
+        for r in results:
+            if r.status != "passed":
+                assert any(f.split(".")[0] in r.message for f in r.functions), r.message
+
+
+@pytest.mark.parametrize("entry", MUTANTS, ids=[e.id for e in MUTANTS])
+def test_recognizing_a_bug_never_costs_points(cells, entry):
+    """The same mutant graded with and without bug recognition: equal scores, test by test."""
+    suite = _affected(entry)
+    mutated = apply_entry(cells, entry.replace)
+    recognized = grade_in_process(suite, mutated, 0)
+    with checks.without_bug_recognition():
+        plain = grade_in_process(suite, mutated, 0)
+    assert [r.score for r in recognized] == [r.score for r in plain], entry.id
+
+
+def test_some_bug_is_recognized(cells):
+    """The recognition above is exercised: a known bug gets its own message."""
+    entry = next(m for m in MUTANTS if m.id == "bn_eps_outside_sqrt")
+    mutated = apply_entry(cells, entry.replace)
+    recognized = grade_in_process(_affected(entry), mutated, 0)
+    with checks.without_bug_recognition():
+        plain = grade_in_process(_affected(entry), mutated, 0)
+    assert any("outside the square root" in r.message for r in recognized)
+    assert not any("outside the square root" in r.message for r in plain)
 
 
 @pytest.mark.parametrize("entry", VARIANTS, ids=[e.id for e in VARIANTS])
-def test_variant_full_marks(cells, entry):
-    for seed in SEEDS[:2]:
+def test_variant_full_marks_under_every_seed(cells, entry):
+    for seed in SEEDS:
         results = grade_in_process(SUITE, apply_entry(cells, entry.replace), seed)
         failed = {r.id: r.message for r in results if r.status != "passed"}
         assert not failed, f"seed {seed}"
+
+
+def test_every_solution_function_has_a_test_with_points():
+    """Every top-level function or class of a solution cell is listed by a hidden test."""
+    nb = json.loads(NOTEBOOK.read_text())
+    defined = set()
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code" and cell["metadata"].get("nbgrader", {}).get("solution"):
+            tree = ast.parse("".join(cell["source"]))
+            defined |= {n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef)}
+    listed = {f for spec in SUITE.tests if spec.points > 0 for f in spec.functions}
+    assert defined, "no solution cell defines a function"
+    assert defined <= listed, sorted(defined - listed)
 
 
 def test_released_stubs_score_zero(cells):
