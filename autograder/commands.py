@@ -47,6 +47,7 @@ def register(sub) -> None:
     from autograder import bundle
 
     bundle.register(sub)
+    __import__("autograder.lms").lms.register(sub)
 
 
 def cmd_grade(args) -> int:
