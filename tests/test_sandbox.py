@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -217,20 +218,21 @@ def test_fork_bomb_is_contained(tmp_path):
 
 def test_detached_process_is_gone_after_grading(tmp_path):
     marker = tmp_path / "late.txt"
+    tag = f"layerlab-late-{uuid.uuid4().hex}"  # this run's own: other runs' leftovers differ
     code = GOOD.replace(
         "return np.tanh(x), x",
-        """import subprocess, sys
+        f"""import subprocess, sys
     subprocess.Popen([sys.executable, '-c',
-        'import time; time.sleep(3); open("late.txt", "w").write("late")'],
+        'import time; time.sleep(3); open("late.txt", "w").write("late")  # {tag}'],
         start_new_session=True)
     return np.tanh(x), x""",
     )
     report = grade(tmp_path, code)
     assert report.score == 3.0
+    out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert tag not in out, "a process outlived the grading"
     time.sleep(4)
     assert not marker.exists()
-    out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
-    assert "late.txt" not in out
 
 
 def test_cli_json_and_exit_codes(tmp_path):
