@@ -309,3 +309,17 @@ def test_catalog_verdicts_need_every_seed():
     assert EntryOutcome(entry, (1.0, 1.9, 1.5), 2.0, ("", "", "")).killed is True
     assert EntryOutcome(entry, (2.0, 2.0, 1.9), 2.0, ("", "", "")).full_marks is False
     assert EntryOutcome(entry, (2.0, 2.0, 2.0), 2.0, ("", "", "")).full_marks is True
+
+
+def _explode(item):
+    if item == "boom":
+        raise MemoryError("no room")
+    return item.upper()
+
+
+def test_the_pool_reports_a_crashing_item_and_keeps_going():
+    from autograder.mutation.pool import pool_map
+
+    results = pool_map(_explode, ["a", "boom", "c"], lambda i, s, w: (s, w), jobs=2, timeout=30)
+    assert results[0] == "A" and results[2] == "C"
+    assert results[1][0] == "crashed" and "MemoryError" in results[1][1]

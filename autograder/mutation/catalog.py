@@ -14,6 +14,7 @@ import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.mutation.pool import pool_map
 from autograder.submission import read_submission
 from autograder.suite import LocalStudent, Suite, TestResult, run_test
 from autograder.worker.main import run_definitions, strip_magics
@@ -132,12 +133,20 @@ def evaluate_entry(suite: Suite, cells: list[str], entry: Entry, seeds) -> Entry
     return EntryOutcome(entry, tuple(scores), suite.max_score, tuple(messages))
 
 
-def evaluate_catalog(suite: Suite, seeds=SEEDS):
+def evaluate_catalog(suite: Suite, seeds=SEEDS, jobs: int = 1):
     """``(mutant outcomes, variant outcomes)`` for the assignment's catalog, each entry graded
-    under every seed of ``seeds``."""
+    under every seed of ``seeds`` (``jobs`` entries at a time, each in a forked child)."""
     mutants, variants = load_catalog(suite.assignment)
     cells = solution_cells(suite)
-    return (
-        [evaluate_entry(suite, cells, m, seeds) for m in mutants],
-        [evaluate_entry(suite, cells, v, seeds) for v in variants],
-    )
+    entries = mutants + variants
+
+    def failed(entry: Entry, status: str, why: str) -> EntryOutcome:
+        return EntryOutcome(entry, tuple(0.0 for _ in seeds), suite.max_score, (why,) * len(seeds))
+
+    if jobs > 1:
+        outcomes = pool_map(
+            lambda entry: evaluate_entry(suite, cells, entry, seeds), entries, failed, jobs=jobs
+        )
+    else:
+        outcomes = [evaluate_entry(suite, cells, entry, seeds) for entry in entries]
+    return outcomes[: len(mutants)], outcomes[len(mutants) :]

@@ -17,7 +17,8 @@ from autograder.mutation.catalog import ROOT, EntryOutcome, evaluate_catalog, se
 from autograder.mutation.catalog import solution_cells as _solution_cells
 from autograder.mutation.domains import probes_for
 from autograder.mutation.generate import generate_mutants
-from autograder.mutation.run import Context, Outcome, default_jobs, grade_mutants
+from autograder.mutation.pool import default_jobs
+from autograder.mutation.run import Context, Outcome, grade_mutants
 from autograder.suite import Suite
 
 TARGET = 0.98  # the share of non-equivalent machine-made mutants a suite must kill
@@ -155,7 +156,7 @@ def mutation_report(
     for suite in suites:
         lines.append(f"== {suite.assignment}")
         if (ROOT / "tests" / "catalog" / f"{suite.assignment}.py").exists():
-            mutants, variants = evaluate_catalog(suite, seeds)
+            mutants, variants = evaluate_catalog(suite, seeds, jobs or default_jobs())
             lines += catalog_lines(mutants, variants, seeds)
             perfect &= all(m.killed for m in mutants) and all(v.full_marks for v in variants)
         if generated:

@@ -10,21 +10,17 @@ would fail its tests).
 from __future__ import annotations
 
 import ast
-import multiprocessing
-import multiprocessing.connection
-import os
-import resource
 import time
 from dataclasses import dataclass, replace
 
 from autograder.mutation.catalog import namespace_from_cells
 from autograder.mutation.equivalence import Probe, equivalent, expected_results
 from autograder.mutation.generate import Mutant
+from autograder.mutation.pool import pool_map
 from autograder.suite import LocalStudent, Suite, TestSpec, run_test
 from autograder.worker.main import strip_magics
 
 MUTANT_TIMEOUT = 120.0  # seconds of wall time for one mutant, all seeds
-MEMORY_LIMIT = 3 << 30  # bytes of address space for a child
 
 
 @dataclass(frozen=True)
@@ -185,57 +181,18 @@ def grade_mutant(mutant: Mutant, tests: list[TestSpec], seeds) -> Outcome:
     return Outcome(mutant, tuple(scores), max_score, "graded", first[:300])
 
 
-def _child(conn, mutant, context):
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
-    try:
-        outcome = judge_mutant(mutant, context)
-    except BaseException as exc:  # noqa: BLE001  (MemoryError, RecursionError, ...)
-        outcome = Outcome(mutant, (), 0.0, "crashed", f"{type(exc).__name__}: {exc}"[:300])
-    conn.send(outcome)
-    conn.close()
-
-
 def grade_mutants(
     context: Context,
     mutants: list[Mutant],
     jobs: int = 2,
     timeout: float = MUTANT_TIMEOUT,
 ) -> list[Outcome]:
-    """Outcomes of ``mutants`` (in their order), ``jobs`` forked children at a time."""
-    forking = multiprocessing.get_context("fork")
-    pending = list(enumerate(mutants))
-    running: dict[int, tuple] = {}
-    outcomes: dict[int, Outcome] = {}
-    while pending or running:
-        while pending and len(running) < jobs:
-            index, mutant = pending.pop(0)
-            receive, send = forking.Pipe(duplex=False)
-            process = forking.Process(target=_child, args=(send, mutant, context))
-            process.start()
-            send.close()
-            running[index] = (process, receive, time.monotonic())
-        _collect(running, outcomes, timeout, mutants)
-    return [outcomes[i] for i in range(len(mutants))]
-
-
-def _collect(running, outcomes, timeout, mutants):
-    ready = multiprocessing.connection.wait([r for _, r, _ in running.values()], timeout=0.5)
-    now = time.monotonic()
-    for index, (process, receive, started) in list(running.items()):
-        if receive in ready:
-            try:
-                outcomes[index] = receive.recv()
-            except EOFError:  # the child died without answering (a hard crash)
-                outcomes[index] = Outcome(mutants[index], (), 0.0, "crashed", "child died")
-        elif now - started > timeout:
-            process.kill()
-            outcomes[index] = Outcome(mutants[index], (), 0.0, "timeout", f"over {timeout:g} s")
-        else:
-            continue
-        process.join()
-        receive.close()
-        del running[index]
-
-
-def default_jobs() -> int:
-    return min(2, os.cpu_count() or 1)
+    """Outcomes of ``mutants`` (in their order), ``jobs`` forked children at a time; a mutant
+    that hangs or crashes its child counts as killed."""
+    return pool_map(
+        lambda mutant: judge_mutant(mutant, context),
+        mutants,
+        lambda mutant, status, why: Outcome(mutant, (), 0.0, status, why),
+        jobs=jobs,
+        timeout=timeout,
+    )
