@@ -23,6 +23,7 @@ import pytest
 from autograder.demo import DEMO_ASSIGNMENT, build_course, student_notebook
 from autograder.judge import UsageError
 from autograder.lms import canvas, moodle
+from autograder.lms.export import run
 from autograder.lms.records import Person, open_gradebook, points_text
 from autograder.lms.roster import match, read_roster
 from autograder.mutation import apply_entry, load_catalog, solution_cells
@@ -410,3 +411,10 @@ def test_export_outside_a_course_is_a_usage_error(tmp_path):
     (tmp_path / "nbgrader_config.py").write_text("")
     result = autograder("export", DEMO_ASSIGNMENT, "--to", "canvas", cwd=tmp_path)
     assert result.returncode == 2 and "grade the assignment first" in result.stderr
+
+
+def test_a_roster_of_the_other_lms_is_refused_before_anything_is_written(tmp_path):
+    (tmp_path / "nbgrader_config.py").write_text("")
+    with pytest.raises(UsageError, match="is a canvas roster but --to is moodle"):
+        run(tmp_path, DEMO_ASSIGNMENT, "moodle", CANVAS_ROSTER, tmp_path / "out.csv")
+    assert not (tmp_path / "out.csv").exists()
