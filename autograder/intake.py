@@ -978,3 +978,51 @@ def _gradebook(settings, assignment, manifest, due, register) -> list[str]:
         register()
     with open_gradebook(settings) as gb:
         return record_intake(gb, assignment, manifest, due)
+
+
+def parse_due(text: str) -> datetime:
+    """A due date as the instructor types it (``2026-11-20 23:59 UTC``, with an offset
+    ``+0100``, or without a zone, read as UTC), as naive UTC, the form nbgrader stores."""
+    from dateutil import parser
+
+    try:
+        if not re.match(r"\d{4}-\d{1,2}-\d{1,2}", text.strip()):
+            raise ValueError("no YYYY-MM-DD date")
+        when = parser.parse(text)
+    except (ValueError, OverflowError) as exc:
+        raise UsageError(
+            f"cannot read the due date {text!r}; write it like '2026-11-20 23:59:00 UTC'."
+        ) from exc
+    return when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def describe(found: dict) -> str:
+    """The console text for ``collect``'s result: one summary line, then each replacement, each
+    file kept aside, each skipped file with its reason, and the notes."""
+    lines = [
+        f"{found['assignment']}: {_count(len(found['collected']), 'student')} collected from "
+        f"{Path(found['archive']).name}, {_count(len(found['replaced']), 'resubmission')} "
+        f"replaced, {len(found['unchanged'])} unchanged; "
+        f"{_count(found['students'], 'student')} with a current submission."
+    ]
+    if found["replaced"]:
+        lines.append("replaced (the older files are kept, not graded):")
+        lines += [f"  {r['sentence']}" for r in found["replaced"]]
+    if found["kept_older"]:
+        lines.append("kept aside (older than the current file):")
+        lines += [f"  {r['sentence']}" for r in found["kept_older"]]
+    if found["skipped"]:
+        lines.append(f"skipped {_count(len(found['skipped']), 'file')}:")
+        lines += [f"  {s['file']}: {s['reason']}" for s in found["skipped"]]
+    if found["skipped_before"]:
+        lines.append(
+            f"({_count(found['skipped_before'], 'file')} skipped in an earlier collection "
+            "again, not listed)"
+        )
+    lines += [f"note: {note}" for note in found["notes"]]
+    lines.append(f"manifest: {found['manifest']}")
+    return "\n".join(lines)

@@ -26,10 +26,12 @@ from autograder.intake import (
     apply_late_penalty,
     collect,
     course_settings,
+    describe,
     entry_time,
     late_penalty_plugin,
     manifest_path,
     open_gradebook,
+    parse_due,
     pick_submission,
 )
 from autograder.judge import UsageError
@@ -130,6 +132,12 @@ def test_two_canvas_downloads_keep_the_newest_file_and_put_the_older_aside(cours
     sentence = again["replaced"][0]["sentence"]
     assert "a1_activations-1.ipynb" in sentence and "kept in submitted-older/1002" in sentence
     assert again["skipped"] == [] and again["skipped_before"] == 3  # old skips not repeated
+    text = describe(again)
+    assert text.startswith(f"{A1}: 0 students collected from second.zip, 1 resubmission replaced")
+    assert "2 unchanged; 3 students with a current submission." in text
+    assert f"  {sentence}" in text and "(3 files skipped in an earlier collection" in text
+    assert "notes-from-the-lms.txt" not in text
+    assert "notes-from-the-lms.txt: is not a .ipynb or .py file" in describe(found)
 
     folder = course / "submitted" / "1002" / A1
     assert sorted(p.name for p in folder.iterdir()) == [f"{A1}.ipynb", "timestamp.txt"]
@@ -535,3 +543,10 @@ def test_the_lms_export_reads_what_collect_records(course, tmp_path):
     person = read_manifest(course, A1)["1002"]
     assert (person.lms_user_id, person.late) == ("1002", True)
     assert person.original_file == f"turingalan_LATE_1002_502_{A1}.ipynb"
+
+
+def test_a_due_date_is_read_as_nbgrader_reads_it():
+    assert parse_due("2026-11-20 23:59:00 UTC") == DUE
+    assert parse_due("2026-11-21 00:59:00 +0100") == DUE
+    with pytest.raises(UsageError, match="cannot read the due date 'friday'"):
+        parse_due("friday")
