@@ -1,7 +1,45 @@
 """Catalog of a2_losses: realistic student bugs (MUTANTS) and other correct implementations
-(VARIANTS). Each entry replaces whole function definitions of the solution notebook."""
+(VARIANTS).
+
+Newer entries are edits of the solution's source (``edit``: one exact substring replaced in
+one function), each naming in ``MUST_CATCH`` the hidden test that must take points for it; the
+older ones still carry whole definitions.
+"""
+
+import ast
+import json
+from pathlib import Path
 
 from autograder.mutation import Entry
+
+_NOTEBOOK = Path(__file__).resolve().parents[2] / "solutions" / "a2_losses" / "a2_losses.ipynb"
+MUST_CATCH: dict[str, str] = {}
+
+
+def _solution_source(function: str) -> str:
+    """The source of ``function`` as the solution notebook defines it."""
+    for cell in json.loads(_NOTEBOOK.read_text())["cells"]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] != "code" or f"def {function}(" not in source:
+            continue
+        for node in ast.parse(source).body:
+            if isinstance(node, ast.FunctionDef) and node.name == function:
+                return ast.get_source_segment(source, node)
+    raise KeyError(f"the solution defines no function {function}")
+
+
+def edit(entry_id: str, description: str, function: str, old: str, new: str, *, test: str):
+    """A mutant: the solution's ``function`` with ``old`` (which must occur exactly once)
+    replaced by ``new``; ``test`` is the hidden test that must take points for it."""
+    source = _solution_source(function)
+    if source.count(old) != 1:
+        raise ValueError(f"{entry_id}: {old!r} occurs {source.count(old)} times in {function}")
+    MUST_CATCH[entry_id] = test
+    return Entry(entry_id, description, {function: source.replace(old, new)})
+
+
+# ----------------------------------------------------------------------------- mutants
+
 
 MUTANTS = [
     # ------------------------------------------------------------------ svm_loss
@@ -1006,6 +1044,113 @@ def train_linear_classifier(X, y, loss_fn_name="softmax", learning_rate=1e-1, re
     return W, hist
 """
         },
+    ),
+    # ------------------------------------------------------------------ edges (edits)
+    edit(
+        "softmax_loss_naive_no_max_shift",
+        "exp of the raw scores: overflows for shifted rows",
+        "softmax_loss_naive",
+        "        scores = scores - scores.max()\n",
+        "",
+        test="softmax_loss_naive_stability",
+    ),
+    edit(
+        "softmax_loss_vectorized_no_max_shift",
+        "exp of the raw scores: overflows for shifted rows",
+        "softmax_loss_vectorized",
+        "    scores = scores - scores.max(axis=1, keepdims=True)\n",
+        "",
+        test="softmax_loss_vectorized_stability",
+    ),
+    edit(
+        "softmax_loss_clipped_log",
+        "log of probabilities clipped at 1e-12",
+        "softmax_loss",
+        "loss = -log_probs[rows, y].sum() / N",
+        "loss = -np.log(np.clip(np.exp(log_probs[rows, y]), 1e-12, 1.0)).sum() / N",
+        test="softmax_loss",
+    ),
+    edit(
+        "softmax_vectorized_clipped_log",
+        "log of probabilities clipped at 1e-12",
+        "softmax_loss_vectorized",
+        "loss = -log_probs[rows, y].sum() / N",
+        "loss = -np.log(np.exp(log_probs[rows, y]) + 1e-12).sum() / N",
+        test="softmax_loss_vectorized",
+    ),
+    edit(
+        "svm_vectorized_float32_weights",
+        "scores computed with float32 weights",
+        "svm_loss_vectorized",
+        "scores = (W.T @ X.T).T",
+        "scores = (W.astype(np.float32).T @ X.T).T",
+        test="svm_loss_vectorized",
+    ),
+    edit(
+        "softmax_vectorized_float32_dw",
+        "dW returned in float32",
+        "softmax_loss_vectorized",
+        "dW += (dscores.T @ X).T",
+        "dW += (dscores.T @ X).T\n    dW = dW.astype(np.float32)",
+        test="softmax_loss_vectorized",
+    ),
+    edit(
+        "mse_float32_gradient",
+        "the gradient scaled in float32",
+        "mse_loss",
+        "dpred = 2.0 * diff / diff.size",
+        "dpred = (np.float32(2.0 / diff.size) * diff)",
+        test="mse_loss",
+    ),
+    edit(
+        "bce_clipped_probabilities",
+        "log of sigmoid clipped at 1e-12",
+        "bce_with_logits",
+        "loss = np.mean(np.maximum(z, 0.0) - targets * z + np.log1p(np.exp(-np.abs(z))))",
+        "p = np.clip(np.where(z >= 0, 1 / (1 + np.exp(-np.abs(z))), np.exp(-np.abs(z)) / "
+        "(1 + np.exp(-np.abs(z)))), 1e-12, 1 - 1e-12)\n    loss = np.mean(-targets * np.log(p) "
+        "- (1 - targets) * np.log(1 - p))",
+        test="bce_with_logits",
+    ),
+    edit(
+        "entropy_epsilon_in_log",
+        "log(p + 1e-12) instead of masking the zeros",
+        "entropy",
+        "h = np.sum(np.where(p > 0, -p * np.log(safe), 0.0), axis=-1) / np.log(base)",
+        "h = np.sum(-p * np.log(p + 1e-12), axis=-1) / np.log(base)",
+        test="entropy",
+    ),
+    edit(
+        "cross_entropy_epsilon_in_log",
+        "log(q + 1e-12) instead of masking the zeros",
+        "cross_entropy",
+        "h = -np.sum(np.where(p > 0, p * np.log(safe_q), 0.0), axis=-1)",
+        "h = -np.sum(p * np.log(q + 1e-12), axis=-1)",
+        test="cross_entropy",
+    ),
+    edit(
+        "kl_epsilon_in_log",
+        "log((p + eps) / (q + eps)) instead of masking the zeros",
+        "kl_divergence",
+        "ratio = np.where(pos, p, 1.0) / np.where(pos, q, 1.0)",
+        "ratio = (p + 1e-12) / (q + 1e-12)",
+        test="kl_divergence",
+    ),
+    edit(
+        "train_seed_zero_unseeded",
+        "seed or None: seed 0 gives an unseeded generator",
+        "train_linear_classifier",
+        "rng = np.random.default_rng(seed)",
+        "rng = np.random.default_rng(seed or None)",
+        test="train_linear_classifier",
+    ),
+    edit(
+        "train_float32_weights",
+        "W kept in float32",
+        "train_linear_classifier",
+        "W = W - learning_rate * dW",
+        "W = (W - learning_rate * dW).astype(np.float32)",
+        test="train_linear_classifier",
     ),
 ]
 
