@@ -1,6 +1,10 @@
 """Realistic bugs (MUTANTS) and correct alternatives (VARIANTS) for a3_backprop."""
 
-from autograder.mutation import Entry
+import ast
+import functools
+
+from autograder.mutation import Entry, solution_cells
+from autograder.suites import load_suite
 
 
 def _edit(source: str, *pairs: tuple[str, str]) -> str:
@@ -12,133 +16,38 @@ def _edit(source: str, *pairs: tuple[str, str]) -> str:
     return source
 
 
-# The solution's networks (without the nbgrader markers), edited by the class mutants below.
-TWO_LAYER = """
-class TwoLayerNet:
-    def __init__(self, input_dim=64, hidden_dim=100, num_classes=10, weight_scale=1e-3,
-                 reg=0.0, seed=None):
-        self.reg = reg
-        rng = np.random.default_rng(seed)
-        self.params = {
-            "W1": weight_scale * rng.standard_normal((input_dim, hidden_dim)),
-            "b1": np.zeros(hidden_dim),
-            "W2": weight_scale * rng.standard_normal((hidden_dim, num_classes)),
-            "b2": np.zeros(num_classes),
-        }
+@functools.cache
+def _solution_cells() -> tuple[str, ...]:
+    return tuple(solution_cells(load_suite("a3_backprop")))
 
-    def loss(self, X, y=None):
-        p = self.params
-        h, cache1 = affine_relu_forward(X, p["W1"], p["b1"])
-        scores, cache2 = affine_forward(h, p["W2"], p["b2"])
-        if y is None:
-            return scores
-        loss, dscores = softmax_loss(scores, y)
-        grads = {}
-        dh, grads["W2"], grads["b2"] = affine_backward(dscores, cache2)
-        _, grads["W1"], grads["b1"] = affine_relu_backward(dh, cache1)
-        for name in ("W1", "W2"):
-            reg_loss, dreg = l2_regularization(p[name], self.reg)
-            loss += reg_loss
-            grads[name] += dreg
-        return loss, grads
-"""
 
-FC = """
-class FullyConnectedNet:
-    def __init__(self, hidden_dims, input_dim=64, num_classes=10, reg=0.0, weight_scale=1e-2,
-                 seed=None):
-        self.reg = reg
-        self.num_layers = 1 + len(hidden_dims)
-        rng = np.random.default_rng(seed)
-        dims = [input_dim, *hidden_dims, num_classes]
-        self.params = {}
-        for i in range(self.num_layers):
-            self.params[f"W{i + 1}"] = weight_scale * rng.standard_normal((dims[i], dims[i + 1]))
-            self.params[f"b{i + 1}"] = np.zeros(dims[i + 1])
+def _solution(name: str) -> str:
+    """The solution notebook's definition of ``name`` with the nbgrader markers removed: the
+    source every mutant below edits (no hand copy that could drift from the notebook)."""
+    for cell in _solution_cells():
+        try:
+            tree = ast.parse(cell)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name == name:
+                lines = ast.get_source_segment(cell, node).splitlines()
+                markers = ("### BEGIN SOLUTION", "### END SOLUTION")
+                return "\n".join(ln for ln in lines if ln.strip() not in markers)
+    raise KeyError(f"the a3 solution defines no {name}")
 
-    def loss(self, X, y=None):
-        L = self.num_layers
-        caches = []
-        h = X
-        for i in range(1, L):
-            h, cache = affine_relu_forward(h, self.params[f"W{i}"], self.params[f"b{i}"])
-            caches.append(cache)
-        scores, last_cache = affine_forward(h, self.params[f"W{L}"], self.params[f"b{L}"])
-        if y is None:
-            return scores
-        loss, dout = softmax_loss(scores, y)
-        grads = {}
-        dout, grads[f"W{L}"], grads[f"b{L}"] = affine_backward(dout, last_cache)
-        for i in range(L - 1, 0, -1):
-            dout, grads[f"W{i}"], grads[f"b{i}"] = affine_relu_backward(dout, caches[i - 1])
-        for i in range(1, L + 1):
-            reg_loss, dreg = l2_regularization(self.params[f"W{i}"], self.reg)
-            loss += reg_loss
-            grads[f"W{i}"] = grads[f"W{i}"] + dreg
-        return loss, grads
-"""
 
-SIGMOID_MLP = """
-def sigmoid_mlp_deltas(X, Y, W1, b1, W2, b2):
-    N = X.shape[0]
-    H = 1.0 / (1.0 + np.exp(-(X @ W1 + b1)))
-    Yhat = 1.0 / (1.0 + np.exp(-(H @ W2 + b2)))
-    err = Yhat - Y
-    loss = 0.5 * np.sum(err**2) / N
-    delta_o = err * Yhat * (1.0 - Yhat) / N
-    delta_h = (delta_o @ W2.T) * H * (1.0 - H)
-    dW2 = H.T @ delta_o
-    db2 = delta_o.sum(axis=0)
-    dW1 = X.T @ delta_h
-    db1 = delta_h.sum(axis=0)
-    return float(loss), dW1, db1, dW2, db2
-"""
-
-AFFINE_BACKWARD = """
-def affine_backward(dout, cache):
-    x, w = cache
-    dx = (dout @ w.T).reshape(x.shape)
-    dw = x.reshape(x.shape[0], -1).T @ dout
-    db = dout.sum(axis=0)
-    return dx, dw, db
-"""
-
-MOMENTUM = """
-def sgd_momentum(w, dw, config=None):
-    if config is None:
-        config = {}
-    config.setdefault("learning_rate", 1e-2)
-    config.setdefault("momentum", 0.9)
-    v = config.get("velocity", np.zeros_like(w))
-    v = config["momentum"] * v - config["learning_rate"] * dw
-    next_w = w + v
-    config["velocity"] = v
-    return next_w, config
-"""
-
-INIT = """
-def init_weights(fan_in, fan_out, scheme, rng):
-    if scheme == "small":
-        std = 0.01
-    elif scheme == "xavier":
-        std = np.sqrt(1.0 / fan_in)
-    elif scheme == "he":
-        std = np.sqrt(2.0 / fan_in)
-    else:
-        raise ValueError(scheme)
-    return std * rng.standard_normal((fan_in, fan_out))
-"""
-
-SOFTMAX = """
-def softmax_loss(x, y):
-    shifted = x - x.max(axis=1, keepdims=True)
-    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    N = x.shape[0]
-    loss = -log_probs[np.arange(N), y].mean()
-    dx = np.exp(log_probs)
-    dx[np.arange(N), y] -= 1.0
-    return float(loss), dx / N
-"""
+TWO_LAYER = _solution("TwoLayerNet")
+FC = _solution("FullyConnectedNet")
+SIGMOID_MLP = _solution("sigmoid_mlp_deltas")
+AFFINE_FORWARD = _solution("affine_forward")
+AFFINE_BACKWARD = _solution("affine_backward")
+AFFINE_RELU_BACKWARD = _solution("affine_relu_backward")
+REGULARIZATION = {n: _solution(n) for n in ("l1_regularization", "l2_regularization")}
+SGD = _solution("sgd")
+MOMENTUM = _solution("sgd_momentum")
+INIT = _solution("init_weights")
+SOFTMAX = _solution("softmax_loss")
 
 
 def _m(id_, description, name, source, *pairs):
@@ -801,6 +710,156 @@ def sgd(w, dw, config=None):
             '            dout, grads[f"W{i}"], grads[f"b{i}"] = affine_relu_backward(',
             "            bwd = affine_backward if i == L - 1 and L > 2 else affine_relu_backward\n"
             '            dout, grads[f"W{i}"], grads[f"b{i}"] = bwd(',
+        ),
+    ),
+    # ---------------------------------------------------------------- contracts and edges
+    _m(
+        "affine_forward_float32_inside",
+        "product computed in float32, cast back to float64",
+        "affine_forward",
+        AFFINE_FORWARD,
+        (
+            "out = x.reshape(x.shape[0], -1) @ w + b",
+            "out = (x.reshape(x.shape[0], -1).astype(np.float32) @ w.astype(np.float32)"
+            ").astype(np.float64) + b",
+        ),
+    ),
+    _m(
+        "affine_dw_float32",
+        "dw returned in float32",
+        "affine_backward",
+        AFFINE_BACKWARD,
+        (
+            "dw = x.reshape(x.shape[0], -1).T @ dout",
+            "dw = (x.reshape(x.shape[0], -1).T @ dout).astype(np.float32)",
+        ),
+    ),
+    _m(
+        "affine_dx_float32_inside",
+        "dx computed in float32, cast back",
+        "affine_backward",
+        AFFINE_BACKWARD,
+        (
+            "dx = (dout @ w.T).reshape(x.shape)",
+            "dx = (dout.astype(np.float32) @ w.T.astype(np.float32))"
+            ".astype(float).reshape(x.shape)",
+        ),
+    ),
+    _m(
+        "affine_relu_mask_from_dout",
+        "mask from dout > 0 instead of the pre-activation",
+        "affine_relu_backward",
+        AFFINE_RELU_BACKWARD,
+        ("da = dout * (a > 0)", "da = dout * (dout > 0)"),
+    ),
+    _m(
+        "sgd_float32_step",
+        "the step rounded to float32",
+        "sgd",
+        SGD,
+        (
+            'next_w = w - config["learning_rate"] * dw',
+            'next_w = w - np.float32(config["learning_rate"]) * dw.astype(np.float32)',
+        ),
+    ),
+    _m(
+        "sgd_lr_clipped",
+        "learning rate clipped to at least 1e-6 (a tiny rate is legal)",
+        "sgd",
+        SGD,
+        (
+            'next_w = w - config["learning_rate"] * dw',
+            'next_w = w - max(config["learning_rate"], 1e-6) * dw',
+        ),
+    ),
+    _m(
+        "momentum_zero_replaced_by_default",
+        "momentum read with `or 0.9`: a momentum of 0 becomes 0.9",
+        "sgd_momentum",
+        MOMENTUM,
+        (
+            'v = config["momentum"] * v - config["learning_rate"] * dw',
+            'v = (config["momentum"] or 0.9) * v - config["learning_rate"] * dw',
+        ),
+    ),
+    _m(
+        "momentum_float32_velocity",
+        "the velocity kept in float32",
+        "sgd_momentum",
+        MOMENTUM,
+        ('config["velocity"] = v', 'config["velocity"] = v.astype(np.float32)'),
+    ),
+    _m(
+        "l2_dw_float32",
+        "dW of the L2 penalty in float32",
+        "l2_regularization",
+        REGULARIZATION["l2_regularization"],
+        ("2.0 * reg * W", "(2.0 * reg * W).astype(np.float32)"),
+    ),
+    _m(
+        "l2_loss_float32_inside",
+        "the L2 penalty summed in float32",
+        "l2_regularization",
+        REGULARIZATION["l2_regularization"],
+        ("float(reg * np.sum(W * W))", "float(reg * np.sum((W * W).astype(np.float32)))"),
+    ),
+    _m(
+        "l1_reg_above_one_clipped",
+        "reg clipped to 1 (never noticed with reg < 1)",
+        "l1_regularization",
+        REGULARIZATION["l1_regularization"],
+        ("reg * np.sign(W)", "min(reg, 1.0) * np.sign(W)"),
+    ),
+    _m(
+        "softmax_no_max_shift",
+        "no max shift: overflows for large scores",
+        "softmax_loss",
+        SOFTMAX,
+        ("shifted = x - x.max(axis=1, keepdims=True)", "shifted = x"),
+    ),
+    _m(
+        "softmax_log_clipped_probability",
+        "log(p + 1e-12): wrong for very confident wrong rows",
+        "softmax_loss",
+        SOFTMAX,
+        (
+            "loss = -log_probs[np.arange(N), y].mean()",
+            "loss = -np.log(np.exp(log_probs[np.arange(N), y]) + 1e-12).mean()",
+        ),
+    ),
+    _m(
+        "softmax_loss_float32",
+        "the loss rounded to float32",
+        "softmax_loss",
+        SOFTMAX,
+        ("return float(loss), dx / N", "return float(np.float32(loss)), dx / N"),
+    ),
+    _m(
+        "init_float32",
+        "weights returned in float32",
+        "init_weights",
+        INIT,
+        (
+            "return std * rng.standard_normal((fan_in, fan_out))",
+            "return (std * rng.standard_normal((fan_in, fan_out))).astype(np.float32)",
+        ),
+    ),
+    _m(
+        "mlp_db1_float32",
+        "db1 in float32",
+        "sigmoid_mlp_deltas",
+        SIGMOID_MLP,
+        ("db1 = delta_h.sum(axis=0)", "db1 = delta_h.sum(axis=0).astype(np.float32)"),
+    ),
+    _m(
+        "two_layer_float32_weights",
+        "W1 stored in float32",
+        "TwoLayerNet",
+        TWO_LAYER,
+        (
+            '"W1": weight_scale * rng.standard_normal((input_dim, hidden_dim)),',
+            '"W1": (weight_scale * rng.standard_normal((input_dim, hidden_dim)))'
+            ".astype(np.float32),",
         ),
     ),
 ]
