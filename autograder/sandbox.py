@@ -418,17 +418,18 @@ def remove_tree(path: Path | str) -> None:
             continue
         name = names.pop()
         try:
-            is_dir = stat.S_ISDIR(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode)
+            mode = os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode
         except OSError:
             continue
-        if not is_dir:
+        if not stat.S_ISDIR(mode):
             _ignore(os.unlink, name, dir_fd=fd)
             continue
+        if mode & 0o700 != 0o700:  # a directory its owner locked: unlock it to list and empty
+            _ignore(os.chmod, name, stat.S_IMODE(mode) | 0o700, dir_fd=fd)
         try:
             sub = os.open(name, _DIR_FLAGS, dir_fd=fd)
         except OSError:
             continue
-        _make_writable(sub)
         stack.append([sub, name, _names(sub)])
         if len(stack) > _OPEN_DIRS and stack[-_OPEN_DIRS - 1][0] is not None:
             os.close(stack[-_OPEN_DIRS - 1][0])
