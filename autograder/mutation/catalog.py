@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import textwrap
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -102,35 +103,61 @@ class EntryOutcome:
     """Scores of one catalog entry, one per seed, with the first failure message per seed."""
 
     entry: Entry
-    scores: tuple[float, ...]
+    scores: tuple[float | None, ...]  # None: lost points (grading stopped there)
     max_score: float
     messages: tuple[str, ...]
 
     @property
     def killed(self) -> bool:
         """A mutant's verdict: it lost points under every seed."""
-        return all(s < self.max_score for s in self.scores)
+        return all(s is None or s < self.max_score for s in self.scores)
 
     @property
     def full_marks(self) -> bool:
         """A variant's verdict: full marks under every seed."""
-        return all(s >= self.max_score for s in self.scores)
+        return all(s is not None and s >= self.max_score for s in self.scores)
 
 
-def evaluate_entry(suite: Suite, cells: list[str], entry: Entry, seeds) -> EntryOutcome:
-    """Grade the solution with ``entry`` applied under each seed."""
-    scores, messages = [], []
+def evaluate_entry(
+    suite: Suite, cells: list[str], entry: Entry, seeds, stop_at_loss: bool = False, tests=None
+) -> EntryOutcome:
+    """Grade the solution with ``entry`` applied under each seed, over ``tests`` (default:
+    the whole suite, in its order). With ``stop_at_loss`` (mutants: one lost test is all a
+    kill needs) a seed stops at its first test that loses points and scores ``None``."""
+    tests = suite.tests if tests is None else tests
+    scores: list[float | None] = []
+    messages: list[str] = []
     for seed in seeds:
         try:
-            results = grade_in_process(suite, apply_entry(cells, entry.replace), seed)
+            student = LocalStudent(namespace_from_cells(apply_entry(cells, entry.replace)))
         except Exception as exc:  # noqa: BLE001  (an entry that does not even load)
             scores.append(0.0)
             messages.append(f"does not load: {exc}")
             continue
-        scores.append(sum(r.score for r in results))
-        failed = [f"{r.id}: {r.message}" for r in results if r.status != "passed"]
-        messages.append(failed[0] if failed else "")
+        total: float | None = 0.0
+        first = ""
+        for spec in tests:
+            result = run_test(spec, student, seed)
+            if result.status != "passed":
+                first = first or f"{result.id}: {result.message}"
+            if stop_at_loss and result.score < spec.points:
+                total = None
+                break
+            total += result.score
+        scores.append(total)
+        messages.append(first)
     return EntryOutcome(entry, tuple(scores), suite.max_score, tuple(messages))
+
+
+def tests_by_cost(suite: Suite, cells: list[str], seed: int = 0) -> list:
+    """The suite's tests, cheapest first (timed on the solution)."""
+    student = LocalStudent(namespace_from_cells(cells))
+    cost = {}
+    for spec in suite.tests:
+        start = time.perf_counter()
+        run_test(spec, student, seed)
+        cost[spec.id] = time.perf_counter() - start
+    return sorted(suite.tests, key=lambda spec: cost[spec.id])
 
 
 def evaluate_catalog(suite: Suite, seeds=SEEDS, jobs: int = 1):
@@ -138,15 +165,19 @@ def evaluate_catalog(suite: Suite, seeds=SEEDS, jobs: int = 1):
     under every seed of ``seeds`` (``jobs`` entries at a time, each in a forked child)."""
     mutants, variants = load_catalog(suite.assignment)
     cells = solution_cells(suite)
-    entries = mutants + variants
+    ordered = tests_by_cost(suite, cells)
+    is_mutant = {id(m) for m in mutants}
+
+    def work(entry: Entry) -> EntryOutcome:
+        stop = id(entry) in is_mutant
+        return evaluate_entry(suite, cells, entry, seeds, stop_at_loss=stop, tests=ordered)
 
     def failed(entry: Entry, status: str, why: str) -> EntryOutcome:
         return EntryOutcome(entry, tuple(0.0 for _ in seeds), suite.max_score, (why,) * len(seeds))
 
+    entries = mutants + variants
     if jobs > 1:
-        outcomes = pool_map(
-            lambda entry: evaluate_entry(suite, cells, entry, seeds), entries, failed, jobs=jobs
-        )
+        outcomes = pool_map(work, entries, failed, jobs=jobs)
     else:
-        outcomes = [evaluate_entry(suite, cells, entry, seeds) for entry in entries]
+        outcomes = [work(entry) for entry in entries]
     return outcomes[: len(mutants)], outcomes[len(mutants) :]
