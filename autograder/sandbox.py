@@ -606,10 +606,6 @@ def cap_own_memory(max_bytes: int) -> None:
 # ----------------------------------------------------------------------------- the client
 
 
-class ChannelBroken(Exception):
-    """The worker's side of the channel sent something other than the expected reply."""
-
-
 class _Reader:
     """Reads from the worker's reply pipe only when a reply is due, never past ``deadline``,
     and stops waiting as soon as the sandbox is dead."""
@@ -773,7 +769,7 @@ class WorkerClient:
         try:
             self._send({"op": "end"})
             clean = self._receive("end").get("ended") == "exit"
-        except (StudentCodeProblem, ChannelBroken):
+        except StudentCodeProblem:
             clean = False
         if not clean:
             self.close()

@@ -254,3 +254,32 @@ def test_a_bubblewrap_that_cannot_start_a_sandbox_counts_as_unusable(tmp_path):
     lines = run.stdout.splitlines()
     assert lines[0] == "None", run.stderr
     assert "cannot start a sandbox" in lines[1] and "namespace" in lines[1]
+
+
+def test_without_cgroups_grading_falls_back_and_says_so_once(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(sandbox, "CGROUP_ROOT", tmp_path / "no-cgroups-here")
+    monkeypatch.setattr(sandbox, "_cgroup_state", {})
+    assert create_cgroup("a", 2**30, 8, 1.0) is None
+    assert create_cgroup("b", 2**30, 8, 1.0) is None
+    assert capsys.readouterr().err.count("no cgroup for sandboxes here") == 1
+    report = grade(tmp_path, GOOD)
+    assert report.score == 3.0 and report.sandbox_peak_bytes is None
+
+
+def test_the_grading_process_can_cap_its_own_memory():
+    script = textwrap.dedent(
+        """
+        from autograder.sandbox import cap_own_memory
+        cap_own_memory(2**30)
+        cap_own_memory(2**40)  # never raises a limit already set
+        try:
+            block = bytearray(2 * 2**30)
+            print("allocated")
+        except MemoryError:
+            print("refused")
+        """
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert run.stdout.strip() == "refused", run.stderr
