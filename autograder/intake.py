@@ -59,8 +59,9 @@ the course root)::
           "lms_user_id": "1001",
           "display_name": "lovelaceada",   # as the LMS wrote it (Canvas: lastfirst)
           "first_name": "", "last_name": "lovelaceada", "email": "",  # what nbgrader gets
-          "late": false,                   # the LMS's LATE flag of the current file
-          "submitted_at": "...",           # LMS time of the current file
+          "late": false,                   # the LMS's LATE flag (null: put there by hand)
+          "submitted_at": "...",           # time of the current file (timestamp.txt)
+          "time_source": "lms",            # "file": a file put there by hand, its mtime
           "original_name": "a1_activations-1.ipynb",  # the student's file name
           "original_file": "lovelaceada_1001_501_a1_activations-1.ipynb",  # LMS's name
           "file": "submitted/1001/a1_activations/a1_activations.ipynb",
@@ -538,7 +539,7 @@ def _existing(folder: Path, exts: tuple[str, ...], record: dict | None) -> list[
     for path in _candidates(folder, exts):
         digest = _sha256(path)
         mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None)
-        if record and record.get("sha256") == digest and Path(record["file"]).name == path.name:
+        if record and record.get("sha256") == digest and record.get("time_source") == "lms":
             when, source = _from_iso(record["submitted_at"]), "lms"
         else:
             when, source = mtime, "file"
@@ -688,7 +689,7 @@ def _take_student(
                 "submitted_at": _iso(c.time),
                 "time_source": c.time_source,
                 "original_name": name,
-                "original_file": c.upload.info.filename
+                "original_file": _shown(c.upload.info.filename)
                 if c.upload
                 else c.record.get("original_file"),
                 "late": c.upload.late if c.upload else c.record.get("late"),
@@ -703,10 +704,21 @@ def _take_student(
         _install(best.path, current, u.submitted_at)
         write_timestamp(folder, u.submitted_at)
         record.update(_record_of(u, current, root, n))
-    elif best.path != current:
-        _install(best.path, current, best.time)
-        if record.get("sha256") == best.sha256:
-            record["file"] = str(current.relative_to(root))
+    else:
+        if best.path != current:
+            _install(best.path, current, best.time)
+        if record.get("sha256") != best.sha256:  # a file put there by hand stays current
+            write_timestamp(folder, best.time)
+            record.update(
+                submitted_at=_iso(best.time),
+                time_source=best.time_source,
+                original_name=best.path.name,
+                original_file=None,
+                late=None,
+                sha256=best.sha256,
+                collection=n,
+            )
+        record["file"] = str(current.relative_to(root))
     record["superseded"] = superseded
     manifest["students"][student] = record
     _report_student(student, record, best, kept_now, existing, result, root)
@@ -722,6 +734,7 @@ def _record_of(u: Upload, current: Path, root: Path, n: int) -> dict:
         "email": u.email,
         "late": u.late,
         "submitted_at": _iso(u.submitted_at),
+        "time_source": "lms",
         "original_name": u.original_name,
         "original_file": _shown(u.info.filename),
         "file": str(current.relative_to(root)),

@@ -550,3 +550,19 @@ def test_a_due_date_is_read_as_nbgrader_reads_it():
     assert parse_due("2026-11-21 00:59:00 +0100") == DUE
     with pytest.raises(UsageError, match="cannot read the due date 'friday'"):
         parse_due("friday")
+
+
+def test_a_newer_file_put_there_by_hand_stays_current_and_the_lms_file_is_kept(course, tmp_path):
+    path = canvas_zip(tmp_path / "d.zip", [(f"turingalan_1002_502_{A1}.ipynb", notebook("v"), T1)])
+    collect(course, A1, path)
+    folder = course / "submitted" / "1002" / A1
+    (folder / "emailed-fix.ipynb").write_bytes(notebook("emailed"))  # mtime: now, after T1
+    again = collect(course, A1, path)
+    assert sorted(p.name for p in folder.iterdir()) == [f"{A1}.ipynb", "timestamp.txt"]
+    assert b"emailed" in (folder / f"{A1}.ipynb").read_bytes()
+    (kept,) = (course / KEPT_DIR / "1002" / A1).iterdir()
+    assert b"# v" in kept.read_bytes() and "kept in" in again["replaced"][0]["sentence"]
+    record = json.loads(manifest_path(course, A1).read_text())["students"]["1002"]
+    assert record["time_source"] == "file" and record["late"] is None
+    assert record["superseded"][0]["submitted_at"] == "2026-11-18T09:30:00Z"
+    assert datetime.strptime(record["submitted_at"], "%Y-%m-%dT%H:%M:%SZ") > T2
