@@ -46,6 +46,7 @@ def test_rel_error(t: TestContext) -> None:
         b = a + t.rng.standard_normal(shape) * 10.0 ** t.rng.uniform(-8, 0, shape)
         b.flat[0] = -a.flat[0] * t.rng.uniform(0.5, 2)  # opposite signs: |a|+|b|, not |a+b|
         cases.append((a, b, f"shape {shape}"))
+        cases.append((b, a, f"shape {shape}, the arguments swapped"))  # a - b of either sign
     u = float(t.rng.standard_normal())
     cases.append((u, -0.5 * u, "two plain numbers"))
     zeros = np.zeros((2, 3))
