@@ -1033,8 +1033,8 @@ def describe(found: dict) -> str:
         lines += [f"  {s['file']}: {s['reason']}" for s in found["skipped"]]
     if found["skipped_before"]:
         lines.append(
-            f"({_count(found['skipped_before'], 'file')} skipped in an earlier collection "
-            "again, not listed)"
+            f"({_count(found['skipped_before'], 'file')} skipped as in an earlier collection, "
+            "not listed again)"
         )
     lines += [f"note: {note}" for note in found["notes"]]
     lines.append(f"manifest: {found['manifest']}")

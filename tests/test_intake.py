@@ -135,7 +135,10 @@ def test_two_canvas_downloads_keep_the_newest_file_and_put_the_older_aside(cours
     text = describe(again)
     assert text.startswith(f"{A1}: 0 students collected from second.zip, 1 resubmission replaced")
     assert "2 unchanged; 3 students with a current submission." in text
-    assert f"  {sentence}" in text and "(3 files skipped in an earlier collection" in text
+    assert (
+        f"  {sentence}" in text
+        and "(3 files skipped as in an earlier collection, not listed again)" in text
+    )
     assert "notes-from-the-lms.txt" not in text
     assert "notes-from-the-lms.txt: is not a .ipynb or .py file" in describe(found)
 
