@@ -640,6 +640,40 @@ class _Reader:
             pass
 
 
+class _Writer:
+    """Writes requests to the worker's pipe, never blocking past ``deadline`` (a worker that
+    stops reading cannot hang the grading process)."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        self.deadline = math.inf
+        os.set_blocking(fd, False)
+        self.poll = select.poll()
+        self.poll.register(fd, select.POLLOUT)
+
+    def write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            try:
+                view = view[os.write(self.fd, view) :]
+                continue
+            except BlockingIOError:
+                pass
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            self.poll.poll(min(left, 0.1) * 1000)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        try:
+            os.close(self.fd)
+        except OSError:
+            pass
+
+
 # What a reply may hold, per request: field -> accepted types.
 _REPLY_FIELDS = {
     "load": {"problems": list, "names": list},
@@ -697,7 +731,7 @@ class WorkerClient:
             raise
         os.close(to_worker_r)
         os.close(from_worker_w)
-        self._to = os.fdopen(to_worker_w, "wb", buffering=0)
+        self._to = _Writer(to_worker_w)
         self._reader = _Reader(from_worker_r, self.sandbox)
         threading.Thread(target=self._drain_output, args=(self.sandbox,), daemon=True).start()
         self.in_test = False
@@ -718,10 +752,7 @@ class WorkerClient:
             self._reader.close()
             self._reader = None
         if self._to is not None:
-            try:
-                self._to.close()
-            except OSError:
-                pass
+            self._to.close()
             self._to = None
         self.in_test = False
 
@@ -819,10 +850,18 @@ class WorkerClient:
     def _send(self, message) -> None:
         self._seq += 1
         message = {**message, "seq": self._seq}
+        if self._to is None:
+            return  # no worker: the missing reply tells what happened
+        self._to.deadline = self.deadline
         try:
             wire.write_frames(self._to, wire.encode(message))
-        except (BrokenPipeError, OSError, ValueError, AttributeError):
-            pass  # the reply (or its absence) tells what happened
+        except TimeoutError:
+            self.close()
+            raise CallTimeout(
+                "time limit reached: your code stopped reading the grader's requests."
+            ) from None
+        except OSError:
+            pass  # the worker is gone: the reply (or its absence) tells what happened
 
     def _request(self, message, during: str = "loading your notebook"):
         op = message["op"]

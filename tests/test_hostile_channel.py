@@ -13,8 +13,10 @@ import numpy as np
 import pytest
 from test_sandbox import GOOD, TOY, grade, statuses
 
+from autograder import checks
 from autograder.judge import judge
 from autograder.sandbox import Limits, WorkerClient
+from autograder.suite import Suite
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -151,3 +153,25 @@ def test_an_overflowing_loss_gets_the_overflow_hint_quickly(tmp_path):
     assert stability["status"] == "failed"
     assert "overflow" in stability["message"] and "channel" not in stability["message"]
     assert wall < 15, wall
+
+
+BIG = Suite("a1_activations")
+
+
+@BIG.test("tanh_forward_big", 1, ["tanh_forward"], timeout=3)
+def _tanh_forward_big(t):
+    x = t.rng.standard_normal((300, 300))  # 720 kB: more than a pipe holds
+    checks.forward(t, "tanh_forward", [x], np.tanh)
+
+
+def test_a_worker_that_stops_reading_cannot_hang_the_grader(tmp_path):
+    code = GOOD + (
+        "\nimport time\nimport judge_worker.wire as wire\n"
+        "wire.read_frames = lambda *args, **kwargs: time.sleep(10**6)\n"
+    )
+    path = tmp_path / "sub.py"
+    path.write_text(code)
+    started = time.monotonic()
+    report = judge(path, seed=1, suite=BIG)
+    assert report.tests[0].status == "timeout", report.as_dict()
+    assert time.monotonic() - started < 20
