@@ -149,12 +149,12 @@ def class_table(
 
 
 def _change(data: dict, before: dict | None) -> str:
-    if before is None:
+    if not before or "score" not in before:  # no report before this run
         return "new"
-    delta = data["score"] - before.get("score", 0.0)
+    delta = data["score"] - before["score"]
     if abs(delta) < 1e-9:
         return ""
-    return f"{delta:+.2f} (was {before.get('score', 0.0):.2f})"
+    return f"{delta:+.2f} (was {before['score']:.2f})"
 
 
 # ----------------------------------------------------------------------------- the page

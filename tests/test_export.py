@@ -184,19 +184,13 @@ def graded(tmp_path_factory):
         gb.db.commit()
     write_manifest(
         course.root,
-        {
-            "1001": {
-                "lms_user_id": "1001",
-                "name": "Ada Lovelace",
-                "late": False,
-                "original_file": f"lovelaceada_1001_501_{suite.notebook}.ipynb",
-            },
-            "1002": {
-                "lms_user_id": "1002",
-                "name": "Alan Turing",
-                "late": True,
-                "original_file": f"turingalan_LATE_1002_502_{suite.notebook}.ipynb",
-            },
+        {  # as collect records a Canvas download
+            "1001": record(
+                "lovelaceada", f"lovelaceada_1001_501_{suite.notebook}.ipynb", False, "1001"
+            ),
+            "1002": record(
+                "turingalan", f"turingalan_LATE_1002_502_{suite.notebook}.ipynb", True, "1002"
+            ),
         },
     )
     for student in ("1001", "1002"):  # feedback pages as `grade --feedback` leaves them
@@ -218,10 +212,38 @@ def graded(tmp_path_factory):
     return course.root, suite, expected
 
 
+def record(display: str, lms_file: str, late: bool = False, lms_user_id: str = "") -> dict:
+    """A student's record in the intake manifest, in the layout ``autograder.intake``
+    documents (the LMS's name for the file in ``original_file``)."""
+    return {
+        "lms_user_id": lms_user_id,
+        "display_name": display,
+        "first_name": "",
+        "last_name": display,
+        "email": "",
+        "late": late,
+        "submitted_at": "2026-11-20T14:03:00Z",
+        "original_name": "a1_activations.ipynb",
+        "original_file": lms_file,
+        "file": f"submitted/x/{DEMO_ASSIGNMENT}/{DEMO_ASSIGNMENT}.ipynb",
+        "sha256": "0" * 64,
+        "collection": 1,
+        "superseded": [],
+    }
+
+
 def write_manifest(root: Path, students: dict) -> None:
     path = root / ".layerlab" / "intake" / f"{DEMO_ASSIGNMENT}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"assignment": DEMO_ASSIGNMENT, "students": students}))
+    data = {
+        "format": 1,
+        "assignment": DEMO_ASSIGNMENT,
+        "notebook": DEMO_ASSIGNMENT,
+        "collections": [],
+        "students": students,
+        "skipped": [],
+    }
+    path.write_text(json.dumps(data))
 
 
 def max_points(root: Path) -> float:
@@ -312,16 +334,15 @@ def test_moodle_round_trip(graded, tmp_path):
     shutil.copytree(source, root)
     write_manifest(
         root,
-        {  # what collect records from Moodle's "Download all submissions"
-            "1001": {
-                "name": "Ada Lovelace",
-                "original_file": "Ada Lovelace_51_assignsubmission_file_a1_activations.ipynb",
-            },
-            "1002": {
-                "name": "Alan Turing",
-                "late": True,
-                "original_file": "Alan Turing_52_assignsubmission_file_a1_activations.ipynb",
-            },
+        {  # as collect records Moodle's "Download all submissions"
+            "1001": record(
+                "Ada Lovelace", "Ada Lovelace_51_assignsubmission_file_a1_activations.ipynb"
+            ),
+            "1002": record(
+                "Alan Turing",
+                "Alan Turing_52_assignsubmission_file_a1_activations.ipynb",
+                late=True,
+            ),
         },
     )
     out, archive = tmp_path / "moodle.csv", tmp_path / "moodle-feedback.zip"

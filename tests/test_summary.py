@@ -210,7 +210,7 @@ def test_page_shows_names_lateness_and_points_still_to_grade(course):
 
 def test_class_table_for_the_end_of_grade(course):
     reports = {r["student"]: r for r in reports_of_the_class()}
-    previous = {"1001": dict(reports["1001"]), "1002": dict(reports["1002"], score=3.0)}
+    previous = {"1001": dict(reports["1001"]), "1002": dict(reports["1002"], score=3.0), "1003": {}}
     table = class_table(course, ASSIGNMENT, reports, previous)
     lines = {line.split()[0]: line for line in table.splitlines()[2:5]}
     assert lines["1001"].split()[1:] == ["Ada", "Lovelace", "3.00/3", "3/3", "-"]

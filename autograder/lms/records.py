@@ -154,9 +154,10 @@ _MANIFEST_KEYS = {
 
 
 def read_manifest(root: Path, assignment: str) -> dict[str, Person]:
-    """``{student: Person}`` from ``.layerlab/intake/ASSIGNMENT.json`` (written by ``collect``);
-    ``{}`` when there is none. Its ``students`` is a mapping from student id to a record, or a
-    list of records each with ``student`` (or ``student_id``)."""
+    """``{student: Person}`` from ``.layerlab/intake/ASSIGNMENT.json`` (written by ``collect``,
+    layout in ``autograder.intake``: ``students`` maps the student id to ``lms_user_id``,
+    ``display_name``, ``first_name``, ``last_name``, ``email``, ``late``, ``submitted_at`` and
+    ``original_file``, the LMS's name for the file); ``{}`` when there is none."""
     path = manifest_path(root, assignment)
     try:
         data = json.loads(path.read_text())
