@@ -124,9 +124,12 @@ def _drain(proc, keep: int) -> bytearray:
     tail = bytearray()
 
     def pump():
-        while chunk := proc.stdout.read1(65536):
-            tail.extend(chunk)
-            del tail[:-keep]
+        try:
+            while chunk := proc.stdout.read1(65536):
+                tail.extend(chunk)
+                del tail[:-keep]
+        except (OSError, ValueError):  # the pipe was closed under us: the sandbox is gone
+            return
 
     threading.Thread(target=pump, daemon=True).start()
     return tail
