@@ -84,6 +84,7 @@ the course root)::
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -547,6 +548,25 @@ def _existing(folder: Path, exts: tuple[str, ...], record: dict | None) -> list[
     return found
 
 
+def _version(path: Path) -> tuple[int, int, int]:
+    """Changes whenever the file is replaced (inode, mtime, size)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return (-1, -1, -1)
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _recorded_students(path: Path, version: tuple[int, int, int]) -> dict:
+    """The manifest's ``students`` (read once per version of the file; {} when unreadable)."""
+    try:
+        data = json.loads(path.read_text())
+        return data["students"] if isinstance(data.get("students"), dict) else {}
+    except (OSError, ValueError, AttributeError, KeyError):
+        return {}
+
+
 def _newest(candidates: list[Candidate]) -> Candidate:
     """LMS time (or file time), then collection order, then name."""
     return max(candidates, key=lambda c: (c.time, c.order, c.path.name))
@@ -559,12 +579,9 @@ def pick_submission(folder: Path, notebook: str) -> Picked | None:
     folder = Path(folder)
     exts = (".ipynb", ".py")
     record = None
-    root = folder.parents[2] if len(folder.parents) > 2 else None
-    if root is not None and manifest_path(root, folder.name).exists():
-        try:
-            record = load_manifest(root, folder.name)["students"].get(folder.parent.name)
-        except UsageError:
-            record = None
+    if len(folder.parents) > 2:
+        path = manifest_path(folder.parents[2], folder.name)
+        record = _recorded_students(path, _version(path)).get(folder.parent.name)
     found = _existing(folder, exts, record)
     if not found:
         return None
@@ -934,7 +951,9 @@ def collect(
         result["skipped_before"] = len(skipped) - len(new_skips)
         result["notes"] = _gradebook(settings, assignment, manifest, due, register)
     result["students"] = sum(
-        1 for s in manifest["students"] if pick_submission(settings.folder(s, assignment), notebook)
+        1
+        for s in manifest["students"]
+        if _candidates(settings.folder(s, assignment), (".ipynb", ".py"))
     )
     return result
 

@@ -148,6 +148,8 @@ def test_two_canvas_downloads_keep_the_newest_file_and_put_the_older_aside(cours
     kept = list((course / KEPT_DIR / "1002" / A1).iterdir())
     assert [p.name for p in kept] == [f"20261118T093000Z-{A1}.ipynb"]
     assert b"alan v1" in kept[0].read_bytes()
+    assert stat.S_IMODE(kept[0].stat().st_mode) == 0o644
+    assert stat.S_IMODE(kept[0].parent.stat().st_mode) == 0o755
 
     # nbgrader's own reader of timestamp.txt
     from nbgrader.coursedir import CourseDirectory
