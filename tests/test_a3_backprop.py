@@ -69,10 +69,13 @@ def test_mutant_rejected_under_every_seed(entry):
 
 @pytest.mark.parametrize("entry", MUTANTS, ids=[m.id for m in MUTANTS])
 def test_recognizing_a_bug_never_costs_points(entry):
-    """The same mutant graded with and without bug recognition: equal scores, test by test."""
+    """The same mutant graded with and without bug recognition: equal scores, test by test
+    (numpy's global generator is reset first: some mutants draw from it)."""
     cells = apply_entry(CELLS, entry.replace)
     suite = _affected(entry)
+    np.random.seed(0)  # noqa: NPY002  (some mutants draw from the legacy global state)
     recognized = grade_in_process(suite, cells, seed=0)
+    np.random.seed(0)  # noqa: NPY002
     with checks.without_bug_recognition():
         plain = grade_in_process(suite, cells, seed=0)
     assert [r.score for r in recognized] == [r.score for r in plain], entry.id

@@ -724,6 +724,13 @@ def _build_net(t, dims, normalization, keep_ratio, reg, seed):
         "normalization is used, none otherwise).",
     ):
         return None
+    wrong = sorted(k for k, v in params.items() if getattr(v, "dtype", None) != np.float64)
+    t.check(
+        "FullyConnectedNet params dtype",
+        not wrong,
+        f"FullyConnectedNet: params {', '.join(wrong)} are not float64 arrays; every parameter "
+        "must be float64.",
+    )
     for name in shapes:
         if name.startswith(("gamma", "beta")):
             init = 1.0 if name.startswith("gamma") else 0.0

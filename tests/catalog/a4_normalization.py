@@ -1,6 +1,10 @@
 """Realistic bugs (MUTANTS) and correct alternatives (VARIANTS) for a4_normalization."""
 
-from autograder.mutation import Entry
+import ast
+import functools
+
+from autograder.mutation import Entry, solution_cells
+from autograder.suites import load_suite
 
 # ----------------------------------------------------------------------------- shared sources
 
@@ -961,6 +965,140 @@ def mixup(X, Y, alpha, rng):
         },
     ),
 ]
+
+
+@functools.cache
+def _solution_cells() -> tuple[str, ...]:
+    return tuple(solution_cells(load_suite("a4_normalization")))
+
+
+def _solution(name: str) -> str:
+    """The solution notebook's definition of ``name`` with the nbgrader markers removed."""
+    for cell in _solution_cells():
+        try:
+            tree = ast.parse(cell)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name == name:
+                lines = ast.get_source_segment(cell, node).splitlines()
+                markers = ("### BEGIN SOLUTION", "### END SOLUTION")
+                return "\n".join(ln for ln in lines if ln.strip() not in markers)
+    raise KeyError(f"the a4 solution defines no {name}")
+
+
+def _edit(name: str, *pairs: tuple[str, str]) -> str:
+    """The solution's ``name`` with each ``old`` replaced by ``new`` (each must occur)."""
+    source = _solution(name)
+    for old, new in pairs:
+        if old not in source:
+            raise ValueError(f"catalog edit of {name} does not apply: {old!r}")
+        source = source.replace(old, new)
+    return source
+
+
+def _m(id_: str, description: str, name: str, *pairs: tuple[str, str]) -> Entry:
+    """A mutant that edits one definition of the solution."""
+    return Entry(id_, description, {name: _edit(name, *pairs)})
+
+
+# Mutants for the edges of the legal domain and the float64 / in-place contracts, written as
+# edits of the solution notebook's own definitions.
+EDGE_MUTANTS = [
+    Entry(
+        "dropout_backward_mask_from_output",
+        "backward rebuilds the mask from out != 0: wrong where x is exactly 0",
+        {
+            "dropout_forward": _edit("dropout_forward", ("cache = mask", "cache = (out, p)")),
+            "dropout_backward": _edit(
+                "dropout_backward",
+                ("return dout * cache", "return dout * (cache[0] != 0) / cache[1]"),
+            ),
+        },
+    ),
+    _m(
+        "dropout_seed_zero_ignored",
+        "seed read with `or None`: a seed of 0 gives a fresh random mask",
+        "dropout_forward",
+        ('np.random.default_rng(dropout_param.get("seed"))',
+         'np.random.default_rng(dropout_param.get("seed") or None)'),
+    ),
+    _m(
+        "dropout_float32_mask",
+        "the scaled mask kept in float32",
+        "dropout_forward",
+        ("mask = (rng.random(x.shape) < p) / p",
+         "mask = ((rng.random(x.shape) < p) / p).astype(np.float32)"),
+    ),
+    _m(
+        "bn_momentum_or_default",
+        "momentum read with `or 0.9`: a momentum of 0 becomes 0.9",
+        "batchnorm_forward",
+        ('momentum = bn_param.get("momentum", 0.9)', 'momentum = bn_param.get("momentum") or 0.9'),
+    ),
+    _m(
+        "bn_running_fixed_01",
+        "(1 - momentum) written as 0.1",
+        "batchnorm_forward",
+        ("(1 - momentum) * mu", "0.1 * mu"),
+        ("(1 - momentum) * var", "0.1 * var"),
+    ),
+    _m(
+        "bn_xhat_float32",
+        "x_hat rounded to float32",
+        "batchnorm_forward",
+        ("x_hat = xc / std", "x_hat = (xc / std).astype(np.float32).astype(np.float64)"),
+    ),
+    _m(
+        "bn_alt_dx_float32",
+        "dx of the closed form in float32",
+        "batchnorm_backward_alt",
+        ("dx = (gamma / (N * std)) * (N * dout - dbeta - x_hat * dgamma)",
+         "dx = ((gamma / (N * std)) * (N * dout - dbeta - x_hat * dgamma)).astype(np.float32)"),
+    ),
+    _m(
+        "ln_dgamma_float32_inside",
+        "dgamma summed in float32",
+        "layernorm_backward",
+        ("dgamma = (dout * x_hat).sum(axis=0)",
+         "dgamma = (dout * x_hat).astype(np.float32).sum(axis=0).astype(np.float64)"),
+    ),
+    _m(
+        "ln_std_float32",
+        "the row std rounded to float32",
+        "layernorm_forward",
+        ("x_hat = xc / std", "x_hat = xc / std.astype(np.float32)"),
+    ),
+    _m(
+        "gn_dx_float32",
+        "dx of group norm in float32",
+        "groupnorm_backward",
+        ("dx = (dx / std).reshape(N, C, H, W)",
+         "dx = (dx / std).reshape(N, C, H, W).astype(np.float32)"),
+    ),
+    _m(
+        "flip_in_place",
+        "flips the caller's array in place",
+        "random_horizontal_flip",
+        ("out = X.copy()", "out = X"),
+    ),
+    _m(
+        "mixup_float32",
+        "X_mix in float32",
+        "mixup",
+        ("return X_mix, Y_mix", "return X_mix.astype(np.float32), Y_mix"),
+    ),
+    _m(
+        "fc_float32_weights",
+        "weights stored in float32",
+        "FullyConnectedNet",
+        ('self.params[f"W{i}"] = weight_scale * rng.standard_normal((fan_in, fan_out))',
+         'self.params[f"W{i}"] = (weight_scale * rng.standard_normal((fan_in, fan_out)))'
+         ".astype(np.float32)"),
+    ),
+]  # fmt: skip
+
+MUTANTS += EDGE_MUTANTS
 
 
 VARIANTS = [
