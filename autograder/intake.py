@@ -812,10 +812,17 @@ def record_intake(gb, assignment: str, manifest: dict, due: datetime | None = No
     notebooks, each submission's timestamp; set the due date when ``due`` (naive UTC) is given.
     Idempotent. Returns sentences about what nbgrader will not do (late work without due date,
     LATE flags the due date contradicts)."""
+    from nbgrader.api import Student
+
     notes = []
     students = manifest["students"]
-    for student, rec in sorted(students.items()):
-        row = gb.update_or_create_student(student, lms_user_id=rec.get("lms_user_id"))
+    rows = {row.id: row for row in gb.students}
+    for student, rec in sorted(students.items()):  # one transaction, not one per student
+        row = rows.get(student)
+        if row is None:
+            row = Student(id=student)
+            gb.db.add(row)
+        row.lms_user_id = rec.get("lms_user_id") or row.lms_user_id
         if (
             rec.get("last_name")
             and not row.first_name
@@ -835,15 +842,20 @@ def record_intake(gb, assignment: str, manifest: dict, due: datetime | None = No
         gb.update_or_create_assignment(assignment, duedate=due)
     duedate = gb.find_assignment(assignment).duedate
     late_flag = []
+    submitted = {sub.student_id: sub for sub in gb.find_assignment(assignment).submissions}
     for student, rec in sorted(students.items()):
         if "submitted_at" not in rec:
             continue
         when = _from_iso(rec["submitted_at"])
-        with warnings.catch_warnings():  # SQLAlchemy autoflush chatter inside nbgrader
-            warnings.simplefilter("ignore")
-            gb.update_or_create_submission(assignment, student, timestamp=when)
+        if student in submitted:
+            submitted[student].timestamp = when
+        else:  # nbgrader mirrors the assignment's notebooks and cells (one commit each)
+            with warnings.catch_warnings():  # SQLAlchemy autoflush chatter inside nbgrader
+                warnings.simplefilter("ignore")
+                gb.add_submission(assignment, student, timestamp=when)
         if rec.get("late") and (duedate is None or when <= duedate):
             late_flag.append(student)
+    gb.db.commit()
     if late_flag and duedate is None:
         notes.append(
             f"{len(late_flag)} current file(s) are marked LATE by the LMS ({', '.join(late_flag)}) "
