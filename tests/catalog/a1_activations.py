@@ -30,212 +30,307 @@ def _solution_source(function: str) -> str:
     raise KeyError(f"the solution defines no function {function}")
 
 
-def edit(entry_id: str, description: str, function: str, old: str, new: str, *, test: str):
+def edit(entry_id: str, description: str, function: str, old: str, new: str, *, test: str, more=()):
     """A mutant: the solution's ``function`` with ``old`` (which must occur exactly once)
-    replaced by ``new``; ``test`` is the hidden test that must take points for it."""
-    source = _solution_source(function)
-    if source.count(old) != 1:
-        raise ValueError(f"{entry_id}: {old!r} occurs {source.count(old)} times in {function}")
+    replaced by ``new``, and each further ``(function, old, new)`` of ``more`` likewise;
+    ``test`` is the hidden test that must take points for it."""
+    replace: dict[str, str] = {}
+    for fn, before, after in [(function, old, new), *more]:
+        source = replace.get(fn) or _solution_source(fn)
+        if source.count(before) != 1:
+            raise ValueError(f"{entry_id}: {before!r} occurs {source.count(before)} times in {fn}")
+        replace[fn] = source.replace(before, after)
     MUST_CATCH[entry_id] = test
-    return Entry(entry_id, description, {function: source.replace(old, new)})
+    return Entry(entry_id, description, replace)
 
 
 # ----------------------------------------------------------------------------- mutants
 
 MUTANTS = [
     # ---- rel_error
-    Entry(
+    edit(
         "rel_error_no_floor",
         "denominator |a| + |b| without the 1e-8 floor (nan for 0, 0)",
-        {
-            "rel_error": """
-def rel_error(a, b):
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    return float(np.max(np.abs(a - b) / (np.abs(a) + np.abs(b))))
-"""
-        },
+        "rel_error",
+        ("    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))"),
+        "    return float(np.max(np.abs(a - b) / (np.abs(a) + np.abs(b))))",
+        test="rel_error",
     ),
-    Entry(
+    edit(
         "rel_error_mean",
         "mean instead of max over the entries",
-        {
-            "rel_error": """
-def rel_error(a, b):
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    return float(np.mean(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
-"""
-        },
+        "rel_error",
+        ("    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))"),
+        ("    return float(np.mean(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))"),
+        test="rel_error",
     ),
-    Entry(
+    edit(
         "rel_error_abs_of_sum",
         "denominator |a + b| instead of |a| + |b|",
-        {
-            "rel_error": """
-def rel_error(a, b):
-    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a + b))))
-"""
-        },
+        "rel_error",
+        (
+            "    a = np.asarray(a, dtype=np.float64)\n"
+            "    b = np.asarray(b, dtype=np.float64)\n"
+            "    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) +"
+            " np.abs(b))))"
+        ),
+        ("    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a + b))))"),
+        test="rel_error",
     ),
-    Entry(
+    edit(
         "rel_error_no_max",
         "returns the entrywise array, not its max",
-        {
-            "rel_error": """
-def rel_error(a, b):
-    return np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))
-"""
-        },
+        "rel_error",
+        (
+            "    a = np.asarray(a, dtype=np.float64)\n"
+            "    b = np.asarray(b, dtype=np.float64)\n"
+            "    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) +"
+            " np.abs(b))))"
+        ),
+        "    return np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))",
+        test="rel_error",
     ),
     # ---- numerical_gradient
-    Entry(
+    edit(
         "numgrad_forward_difference",
         "forward differences (f(x+h) - f(x)) / h",
-        {
-            "numerical_gradient": """
-def numerical_gradient(f, x, h=1e-5):
-    grad = np.zeros_like(x)
-    fx = f(x)
-    for idx in np.ndindex(x.shape):
-        old = x[idx]
-        x[idx] = old + h
-        grad[idx] = (f(x) - fx) / h
-        x[idx] = old
-    return grad
-"""
-        },
+        "numerical_gradient",
+        "    grad = np.zeros(x.shape, dtype=np.float64)",
+        ("    grad = np.zeros_like(x)\n    fx = f(x)"),
+        test="numerical_gradient",
+        more=[
+            (
+                "numerical_gradient",
+                (
+                    "        saved = x[idx]\n"
+                    "        x[idx] = saved + h\n"
+                    "        f_plus = f(x)\n"
+                    "        x[idx] = saved - h\n"
+                    "        f_minus = f(x)\n"
+                    "        x[idx] = saved\n"
+                    "        grad[idx] = (f_plus - f_minus) / (2 * h)"
+                ),
+                (
+                    "        old = x[idx]\n"
+                    "        x[idx] = old + h\n"
+                    "        grad[idx] = (f(x) - fx) / h\n"
+                    "        x[idx] = old"
+                ),
+            )
+        ],
     ),
-    Entry(
+    edit(
         "numgrad_not_restored",
         "x left at x - h after each entry",
-        {
-            "numerical_gradient": """
-def numerical_gradient(f, x, h=1e-5):
-    grad = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        old = x[idx]
-        x[idx] = old + h
-        fp = f(x)
-        x[idx] = old - h
-        fm = f(x)
-        grad[idx] = (fp - fm) / (2 * h)
-    return grad
-"""
-        },
+        "numerical_gradient",
+        "    grad = np.zeros(x.shape, dtype=np.float64)",
+        "    grad = np.zeros_like(x)",
+        test="numerical_gradient",
+        more=[
+            (
+                "numerical_gradient",
+                (
+                    "        saved = x[idx]\n"
+                    "        x[idx] = saved + h\n"
+                    "        f_plus = f(x)\n"
+                    "        x[idx] = saved - h\n"
+                    "        f_minus = f(x)\n"
+                    "        x[idx] = saved\n"
+                    "        grad[idx] = (f_plus - f_minus) / (2 * h)"
+                ),
+                (
+                    "        old = x[idx]\n"
+                    "        x[idx] = old + h\n"
+                    "        fp = f(x)\n"
+                    "        x[idx] = old - h\n"
+                    "        fm = f(x)\n"
+                    "        grad[idx] = (fp - fm) / (2 * h)"
+                ),
+            )
+        ],
     ),
-    Entry(
+    edit(
         "numgrad_ignores_h",
         "hard-coded step 1e-5 whatever h is passed",
-        {
-            "numerical_gradient": """
-def numerical_gradient(f, x, h=1e-5):
-    step = 1e-5
-    grad = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        old = x[idx]
-        x[idx] = old + step
-        fp = f(x)
-        x[idx] = old - step
-        fm = f(x)
-        x[idx] = old
-        grad[idx] = (fp - fm) / (2 * step)
-    return grad
-"""
-        },
+        "numerical_gradient",
+        "    grad = np.zeros(x.shape, dtype=np.float64)",
+        ("    step = 1e-5\n    grad = np.zeros_like(x)"),
+        test="numerical_gradient",
+        more=[
+            (
+                "numerical_gradient",
+                (
+                    "        saved = x[idx]\n"
+                    "        x[idx] = saved + h\n"
+                    "        f_plus = f(x)\n"
+                    "        x[idx] = saved - h\n"
+                    "        f_minus = f(x)\n"
+                    "        x[idx] = saved\n"
+                    "        grad[idx] = (f_plus - f_minus) / (2 * h)"
+                ),
+                (
+                    "        old = x[idx]\n"
+                    "        x[idx] = old + step\n"
+                    "        fp = f(x)\n"
+                    "        x[idx] = old - step\n"
+                    "        fm = f(x)\n"
+                    "        x[idx] = old\n"
+                    "        grad[idx] = (fp - fm) / (2 * step)"
+                ),
+            )
+        ],
     ),
-    Entry(
+    edit(
         "numgrad_divides_by_h",
         "centred difference divided by h instead of 2h",
-        {
-            "numerical_gradient": """
-def numerical_gradient(f, x, h=1e-5):
-    grad = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        old = x[idx]
-        x[idx] = old + h
-        fp = f(x)
-        x[idx] = old - h
-        fm = f(x)
-        x[idx] = old
-        grad[idx] = (fp - fm) / h
-    return grad
-"""
-        },
+        "numerical_gradient",
+        "    grad = np.zeros(x.shape, dtype=np.float64)",
+        "    grad = np.zeros_like(x)",
+        test="numerical_gradient",
+        more=[
+            (
+                "numerical_gradient",
+                (
+                    "        saved = x[idx]\n"
+                    "        x[idx] = saved + h\n"
+                    "        f_plus = f(x)\n"
+                    "        x[idx] = saved - h\n"
+                    "        f_minus = f(x)\n"
+                    "        x[idx] = saved\n"
+                    "        grad[idx] = (f_plus - f_minus) / (2 * h)"
+                ),
+                (
+                    "        old = x[idx]\n"
+                    "        x[idx] = old + h\n"
+                    "        fp = f(x)\n"
+                    "        x[idx] = old - h\n"
+                    "        fm = f(x)\n"
+                    "        x[idx] = old\n"
+                    "        grad[idx] = (fp - fm) / h"
+                ),
+            )
+        ],
     ),
     # ---- numerical_gradient_array
-    Entry(
+    edit(
         "numgrad_array_no_dout",
         "sums f(x+h) - f(x-h) without weighting by dout",
-        {
-            "numerical_gradient_array": """
-def numerical_gradient_array(f, x, dout, h=1e-5):
-    grad = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        old = x[idx]
-        x[idx] = old + h
-        fp = np.array(f(x), copy=True)
-        x[idx] = old - h
-        fm = np.array(f(x), copy=True)
-        x[idx] = old
-        grad[idx] = np.sum(fp - fm) / (2 * h)
-    return grad
-"""
-        },
+        "numerical_gradient_array",
+        "    grad = np.zeros(x.shape, dtype=np.float64)",
+        "    grad = np.zeros_like(x)",
+        test="numerical_gradient_array",
+        more=[
+            (
+                "numerical_gradient_array",
+                (
+                    "        saved = x[idx]\n"
+                    "        x[idx] = saved + h\n"
+                    "        out_plus = np.array(f(x), dtype=np.float64, copy=True)\n"
+                    "        x[idx] = saved - h\n"
+                    "        out_minus = np.array(f(x), dtype=np.float64, copy=True)\n"
+                    "        x[idx] = saved\n"
+                    "        grad[idx] = np.sum((out_plus - out_minus) * dout) / (2 * h)"
+                ),
+                (
+                    "        old = x[idx]\n"
+                    "        x[idx] = old + h\n"
+                    "        fp = np.array(f(x), copy=True)\n"
+                    "        x[idx] = old - h\n"
+                    "        fm = np.array(f(x), copy=True)\n"
+                    "        x[idx] = old\n"
+                    "        grad[idx] = np.sum(fp - fm) / (2 * h)"
+                ),
+            )
+        ],
     ),
-    Entry(
+    edit(
         "numgrad_array_forward_difference",
         "forward differences in the VJP",
-        {
-            "numerical_gradient_array": """
-def numerical_gradient_array(f, x, dout, h=1e-5):
-    grad = np.zeros_like(x)
-    base = np.array(f(x), copy=True)
-    for idx in np.ndindex(x.shape):
-        old = x[idx]
-        x[idx] = old + h
-        fp = np.array(f(x), copy=True)
-        x[idx] = old
-        grad[idx] = np.sum((fp - base) * dout) / h
-    return grad
-"""
-        },
+        "numerical_gradient_array",
+        "    grad = np.zeros(x.shape, dtype=np.float64)",
+        ("    grad = np.zeros_like(x)\n    base = np.array(f(x), copy=True)"),
+        test="numerical_gradient_array",
+        more=[
+            (
+                "numerical_gradient_array",
+                (
+                    "        saved = x[idx]\n"
+                    "        x[idx] = saved + h\n"
+                    "        out_plus = np.array(f(x), dtype=np.float64, copy=True)\n"
+                    "        x[idx] = saved - h\n"
+                    "        out_minus = np.array(f(x), dtype=np.float64, copy=True)\n"
+                    "        x[idx] = saved\n"
+                    "        grad[idx] = np.sum((out_plus - out_minus) * dout) / (2 * h)"
+                ),
+                (
+                    "        old = x[idx]\n"
+                    "        x[idx] = old + h\n"
+                    "        fp = np.array(f(x), copy=True)\n"
+                    "        x[idx] = old\n"
+                    "        grad[idx] = np.sum((fp - base) * dout) / h"
+                ),
+            )
+        ],
     ),
-    Entry(
+    edit(
         "numgrad_array_not_restored",
         "x not restored after the loop",
-        {
-            "numerical_gradient_array": """
-def numerical_gradient_array(f, x, dout, h=1e-5):
-    grad = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        x[idx] += h
-        fp = np.array(f(x), copy=True)
-        x[idx] -= 2 * h
-        fm = np.array(f(x), copy=True)
-        grad[idx] = np.sum((fp - fm) * dout) / (2 * h)
-    return grad
-"""
-        },
+        "numerical_gradient_array",
+        "    grad = np.zeros(x.shape, dtype=np.float64)",
+        "    grad = np.zeros_like(x)",
+        test="numerical_gradient_array",
+        more=[
+            (
+                "numerical_gradient_array",
+                (
+                    "        saved = x[idx]\n"
+                    "        x[idx] = saved + h\n"
+                    "        out_plus = np.array(f(x), dtype=np.float64, copy=True)\n"
+                    "        x[idx] = saved - h\n"
+                    "        out_minus = np.array(f(x), dtype=np.float64, copy=True)\n"
+                    "        x[idx] = saved\n"
+                    "        grad[idx] = np.sum((out_plus - out_minus) * dout) / (2 * h)"
+                ),
+                (
+                    "        x[idx] += h\n"
+                    "        fp = np.array(f(x), copy=True)\n"
+                    "        x[idx] -= 2 * h\n"
+                    "        fm = np.array(f(x), copy=True)\n"
+                    "        grad[idx] = np.sum((fp - fm) * dout) / (2 * h)"
+                ),
+            )
+        ],
     ),
-    Entry(
+    edit(
         "numgrad_array_ignores_h",
         "hard-coded 1e-5 step",
-        {
-            "numerical_gradient_array": """
-def numerical_gradient_array(f, x, dout, h=1e-5):
-    grad = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        old = x[idx]
-        x[idx] = old + 1e-5
-        fp = np.array(f(x), copy=True)
-        x[idx] = old - 1e-5
-        fm = np.array(f(x), copy=True)
-        x[idx] = old
-        grad[idx] = np.sum((fp - fm) * dout) / 2e-5
-    return grad
-"""
-        },
+        "numerical_gradient_array",
+        "    grad = np.zeros(x.shape, dtype=np.float64)",
+        "    grad = np.zeros_like(x)",
+        test="numerical_gradient_array",
+        more=[
+            (
+                "numerical_gradient_array",
+                (
+                    "        saved = x[idx]\n"
+                    "        x[idx] = saved + h\n"
+                    "        out_plus = np.array(f(x), dtype=np.float64, copy=True)\n"
+                    "        x[idx] = saved - h\n"
+                    "        out_minus = np.array(f(x), dtype=np.float64, copy=True)\n"
+                    "        x[idx] = saved\n"
+                    "        grad[idx] = np.sum((out_plus - out_minus) * dout) / (2 * h)"
+                ),
+                (
+                    "        old = x[idx]\n"
+                    "        x[idx] = old + 1e-5\n"
+                    "        fp = np.array(f(x), copy=True)\n"
+                    "        x[idx] = old - 1e-5\n"
+                    "        fm = np.array(f(x), copy=True)\n"
+                    "        x[idx] = old\n"
+                    "        grad[idx] = np.sum((fp - fm) * dout) / 2e-5"
+                ),
+            )
+        ],
     ),
     # ---- sigmoid
     Entry(
@@ -422,47 +517,55 @@ def leaky_relu_backward(dout, cache):
 """
         },
     ),
-    Entry(
+    edit(
         "leaky_inplace",
         "out = x; out[x < 0] *= slope modifies x",
-        {
-            "leaky_relu_forward": """
-def leaky_relu_forward(x, negative_slope=0.01):
-    cache = (x.copy(), negative_slope)
-    out = x
-    out[out < 0] *= negative_slope
-    return out, cache
-"""
-        },
+        "leaky_relu_forward",
+        ("    out = np.where(x > 0, x, negative_slope * x)\n    cache = (x, negative_slope)"),
+        ("    cache = (x.copy(), negative_slope)\n    out = x\n    out[out < 0] *= negative_slope"),
+        test="leaky_relu_forward",
     ),
     # ---- prelu
-    Entry(
+    edit(
         "prelu_dalpha_not_summed",
         "dalpha returned per entry (shape of x) for vector alpha",
-        {
-            "prelu_backward": """
-def prelu_backward(dout, cache):
-    x, alpha = cache
-    dx = dout * np.where(x > 0, 1.0, alpha)
-    full = dout * np.where(x > 0, 0.0, x)
-    dalpha = float(full.sum()) if np.ndim(alpha) == 0 else full
-    return dx, dalpha
-"""
-        },
+        "prelu_backward",
+        (
+            "    neg = x <= 0\n"
+            "    dx = dout * np.where(neg, alpha, 1.0)\n"
+            "    contrib = dout * x * neg\n"
+            "    if np.ndim(alpha) == 0:\n"
+            "        dalpha = float(np.sum(contrib))\n"
+            "    else:\n"
+            "        dalpha = contrib.reshape(-1, x.shape[-1]).sum(axis=0)"
+        ),
+        (
+            "    dx = dout * np.where(x > 0, 1.0, alpha)\n"
+            "    full = dout * np.where(x > 0, 0.0, x)\n"
+            "    dalpha = float(full.sum()) if np.ndim(alpha) == 0 else full"
+        ),
+        test="prelu_backward",
     ),
-    Entry(
+    edit(
         "prelu_dalpha_axis0_only",
         "dalpha summed over axis 0 only",
-        {
-            "prelu_backward": """
-def prelu_backward(dout, cache):
-    x, alpha = cache
-    dx = dout * np.where(x > 0, 1.0, alpha)
-    full = dout * np.where(x > 0, 0.0, x)
-    dalpha = float(full.sum()) if np.ndim(alpha) == 0 else full.sum(axis=0)
-    return dx, dalpha
-"""
-        },
+        "prelu_backward",
+        (
+            "    neg = x <= 0\n"
+            "    dx = dout * np.where(neg, alpha, 1.0)\n"
+            "    contrib = dout * x * neg\n"
+            "    if np.ndim(alpha) == 0:\n"
+            "        dalpha = float(np.sum(contrib))\n"
+            "    else:\n"
+            "        dalpha = contrib.reshape(-1, x.shape[-1]).sum(axis=0)"
+        ),
+        (
+            "    dx = dout * np.where(x > 0, 1.0, alpha)\n"
+            "    full = dout * np.where(x > 0, 0.0, x)\n"
+            "    dalpha = float(full.sum()) if np.ndim(alpha) == 0 else"
+            " full.sum(axis=0)"
+        ),
+        test="prelu_backward",
     ),
     Entry(
         "prelu_dalpha_unmasked",

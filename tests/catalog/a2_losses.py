@@ -28,14 +28,18 @@ def _solution_source(function: str) -> str:
     raise KeyError(f"the solution defines no function {function}")
 
 
-def edit(entry_id: str, description: str, function: str, old: str, new: str, *, test: str):
+def edit(entry_id: str, description: str, function: str, old: str, new: str, *, test: str, more=()):
     """A mutant: the solution's ``function`` with ``old`` (which must occur exactly once)
-    replaced by ``new``; ``test`` is the hidden test that must take points for it."""
-    source = _solution_source(function)
-    if source.count(old) != 1:
-        raise ValueError(f"{entry_id}: {old!r} occurs {source.count(old)} times in {function}")
+    replaced by ``new``, and each further ``(function, old, new)`` of ``more`` likewise;
+    ``test`` is the hidden test that must take points for it."""
+    replace: dict[str, str] = {}
+    for fn, before, after in [(function, old, new), *more]:
+        source = replace.get(fn) or _solution_source(fn)
+        if source.count(before) != 1:
+            raise ValueError(f"{entry_id}: {before!r} occurs {source.count(before)} times in {fn}")
+        replace[fn] = source.replace(before, after)
     MUST_CATCH[entry_id] = test
-    return Entry(entry_id, description, {function: source.replace(old, new)})
+    return Entry(entry_id, description, replace)
 
 
 # ----------------------------------------------------------------------------- mutants
@@ -174,21 +178,28 @@ def softmax_loss(x, y):
 """
         },
     ),
-    Entry(
+    edit(
         "softmax_loss_sum_not_mean",
         "loss and gradient summed over the examples",
-        {
-            "softmax_loss": """
-def softmax_loss(x, y):
-    N = x.shape[0]
-    s = x - x.max(axis=1, keepdims=True)
-    p = np.exp(s) / np.exp(s).sum(axis=1, keepdims=True)
-    loss = -np.log(p[np.arange(N), y]).sum()
-    dx = p.copy()
-    dx[np.arange(N), y] -= 1.0
-    return loss, dx
-"""
-        },
+        "softmax_loss",
+        (
+            "    rows = np.arange(N)\n"
+            "    shifted = x - x.max(axis=1, keepdims=True)\n"
+            "    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1,"
+            " keepdims=True))\n"
+            "    loss = -log_probs[rows, y].sum() / N\n"
+            "    dx = np.exp(log_probs)\n"
+            "    dx[rows, y] -= 1.0\n"
+            "    dx /= N"
+        ),
+        (
+            "    s = x - x.max(axis=1, keepdims=True)\n"
+            "    p = np.exp(s) / np.exp(s).sum(axis=1, keepdims=True)\n"
+            "    loss = -np.log(p[np.arange(N), y]).sum()\n"
+            "    dx = p.copy()\n"
+            "    dx[np.arange(N), y] -= 1.0"
+        ),
+        test="softmax_loss",
     ),
     Entry(
         "softmax_loss_missing_minus_one",
@@ -763,38 +774,44 @@ def l1_loss(pred, target):
         },
     ),
     # ------------------------------------------------------------------ entropy
-    Entry(
+    edit(
         "entropy_no_zero_convention",
         "-sum p log p without masking: NaN where p = 0",
-        {
-            "entropy": """
-def entropy(p, base=2):
-    h = -np.sum(p * np.log(p), axis=-1) / np.log(base)
-    return float(h) if np.ndim(h) == 0 else h
-"""
-        },
+        "entropy",
+        (
+            "    p = np.asarray(p, dtype=np.float64)\n"
+            "    safe = np.where(p > 0, p, 1.0)\n"
+            "    h = np.sum(np.where(p > 0, -p * np.log(safe), 0.0), axis=-1) /"
+            " np.log(base)"
+        ),
+        "    h = -np.sum(p * np.log(p), axis=-1) / np.log(base)",
+        test="entropy",
     ),
-    Entry(
+    edit(
         "entropy_base_ignored",
         "always log2",
-        {
-            "entropy": """
-def entropy(p, base=2):
-    h = -np.sum(np.where(p > 0, p * np.log2(np.where(p > 0, p, 1.0)), 0.0), axis=-1)
-    return float(h) if np.ndim(h) == 0 else h
-"""
-        },
+        "entropy",
+        (
+            "    p = np.asarray(p, dtype=np.float64)\n"
+            "    safe = np.where(p > 0, p, 1.0)\n"
+            "    h = np.sum(np.where(p > 0, -p * np.log(safe), 0.0), axis=-1) /"
+            " np.log(base)"
+        ),
+        ("    h = -np.sum(np.where(p > 0, p * np.log2(np.where(p > 0, p, 1.0)), 0.0), axis=-1)"),
+        test="entropy",
     ),
-    Entry(
+    edit(
         "entropy_nats",
         "natural log, base ignored",
-        {
-            "entropy": """
-def entropy(p, base=2):
-    h = -np.sum(np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0), axis=-1)
-    return float(h) if np.ndim(h) == 0 else h
-"""
-        },
+        "entropy",
+        (
+            "    p = np.asarray(p, dtype=np.float64)\n"
+            "    safe = np.where(p > 0, p, 1.0)\n"
+            "    h = np.sum(np.where(p > 0, -p * np.log(safe), 0.0), axis=-1) /"
+            " np.log(base)"
+        ),
+        ("    h = -np.sum(np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0), axis=-1)"),
+        test="entropy",
     ),
     Entry(
         "entropy_sums_everything",
@@ -807,116 +824,173 @@ def entropy(p, base=2):
 """
         },
     ),
-    Entry(
+    edit(
         "entropy_epsilon",
         "log(p + 1e-6) instead of the 0 log 0 convention: a biased fudge factor",
-        {
-            "entropy": """
-def entropy(p, base=2):
-    h = -np.sum(p * np.log(p + 1e-6), axis=-1) / np.log(base)
-    return float(h) if np.ndim(h) == 0 else h
-"""
-        },
+        "entropy",
+        (
+            "    p = np.asarray(p, dtype=np.float64)\n"
+            "    safe = np.where(p > 0, p, 1.0)\n"
+            "    h = np.sum(np.where(p > 0, -p * np.log(safe), 0.0), axis=-1) /"
+            " np.log(base)"
+        ),
+        "    h = -np.sum(p * np.log(p + 1e-6), axis=-1) / np.log(base)",
+        test="entropy",
     ),
     # ------------------------------------------------------------------ cross_entropy
-    Entry(
+    edit(
         "cross_entropy_swapped",
         "-sum q log p",
-        {
-            "cross_entropy": """
-def cross_entropy(p, q, base=2):
-    h = -np.sum(special_xlogy(q, p), axis=-1) / np.log(base)
-    return float(h) if np.ndim(h) == 0 else h
-
-def special_xlogy(a, b):
-    return np.where(a > 0, a * np.log(np.where(a > 0, b, 1.0)), 0.0)
-"""
-        },
+        "cross_entropy",
+        (
+            "    p = np.asarray(p, dtype=np.float64)\n"
+            "    q = np.asarray(q, dtype=np.float64)\n"
+            "    safe_q = np.where(p > 0, q, 1.0)\n"
+            "    h = -np.sum(np.where(p > 0, p * np.log(safe_q), 0.0), axis=-1) /"
+            " np.log(base)"
+        ),
+        "    h = -np.sum(special_xlogy(q, p), axis=-1) / np.log(base)",
+        test="cross_entropy",
+        more=[
+            (
+                "cross_entropy",
+                "    return float(h) if np.ndim(h) == 0 else h",
+                (
+                    "    return float(h) if np.ndim(h) == 0 else h\n"
+                    "\n"
+                    "def special_xlogy(a, b):\n"
+                    "    return np.where(a > 0, a * np.log(np.where(a > 0, b, 1.0)), 0.0)"
+                ),
+            )
+        ],
     ),
-    Entry(
+    edit(
         "cross_entropy_no_zero_convention",
         "-sum p log q unmasked: NaN where p = q = 0",
-        {
-            "cross_entropy": """
-def cross_entropy(p, q, base=2):
-    h = -np.sum(p * np.log(q), axis=-1) / np.log(base)
-    return float(h) if np.ndim(h) == 0 else h
-"""
-        },
+        "cross_entropy",
+        (
+            "    p = np.asarray(p, dtype=np.float64)\n"
+            "    q = np.asarray(q, dtype=np.float64)\n"
+            "    safe_q = np.where(p > 0, q, 1.0)\n"
+            "    h = -np.sum(np.where(p > 0, p * np.log(safe_q), 0.0), axis=-1) /"
+            " np.log(base)"
+        ),
+        "    h = -np.sum(p * np.log(q), axis=-1) / np.log(base)",
+        test="cross_entropy",
     ),
-    Entry(
+    edit(
         "cross_entropy_base_ignored",
         "always bits",
-        {
-            "cross_entropy": """
-def cross_entropy(p, q, base=2):
-    h = -np.sum(np.where(p > 0, p * np.log2(np.where(p > 0, q, 1.0)), 0.0), axis=-1)
-    return float(h) if np.ndim(h) == 0 else h
-"""
-        },
+        "cross_entropy",
+        (
+            "    p = np.asarray(p, dtype=np.float64)\n"
+            "    q = np.asarray(q, dtype=np.float64)\n"
+            "    safe_q = np.where(p > 0, q, 1.0)\n"
+            "    h = -np.sum(np.where(p > 0, p * np.log(safe_q), 0.0), axis=-1) /"
+            " np.log(base)"
+        ),
+        ("    h = -np.sum(np.where(p > 0, p * np.log2(np.where(p > 0, q, 1.0)), 0.0), axis=-1)"),
+        test="cross_entropy",
     ),
-    Entry(
+    edit(
         "cross_entropy_sign",
         "+sum p log q",
-        {
-            "cross_entropy": """
-def cross_entropy(p, q, base=2):
-    h = np.sum(np.where(p > 0, p * np.log(np.where(p > 0, q, 1.0)), 0.0), axis=-1)
-    h = h / np.log(base)
-    return float(h) if np.ndim(h) == 0 else h
-"""
-        },
+        "cross_entropy",
+        (
+            "    p = np.asarray(p, dtype=np.float64)\n"
+            "    q = np.asarray(q, dtype=np.float64)\n"
+            "    safe_q = np.where(p > 0, q, 1.0)\n"
+            "    h = -np.sum(np.where(p > 0, p * np.log(safe_q), 0.0), axis=-1) /"
+            " np.log(base)"
+        ),
+        (
+            "    h = np.sum(np.where(p > 0, p * np.log(np.where(p > 0, q, 1.0)),"
+            " 0.0), axis=-1)\n"
+            "    h = h / np.log(base)"
+        ),
+        test="cross_entropy",
     ),
     # ------------------------------------------------------------------ kl_divergence
-    Entry(
+    edit(
         "kl_swapped",
         "KL(q || p) instead of KL(p || q)",
-        {
-            "kl_divergence": """
-def kl_divergence(p, q, base=2):
-    pos = q > 0
-    d = np.sum(np.where(pos, q * np.log(np.where(pos, q, 1.0) / np.where(pos, p, 1.0)), 0.0),
-               axis=-1) / np.log(base)
-    return float(d) if np.ndim(d) == 0 else d
-"""
-        },
+        "kl_divergence",
+        (
+            "    p = np.asarray(p, dtype=np.float64)\n"
+            "    q = np.asarray(q, dtype=np.float64)\n"
+            "    pos = p > 0\n"
+            "    ratio = np.where(pos, p, 1.0) / np.where(pos, q, 1.0)\n"
+            "    d = np.sum(np.where(pos, p * np.log(ratio), 0.0), axis=-1) /"
+            " np.log(base)"
+        ),
+        (
+            "    pos = q > 0\n"
+            "    d = np.sum(np.where(pos, q * np.log(np.where(pos, q, 1.0) /"
+            " np.where(pos, p, 1.0)), 0.0),\n"
+            "               axis=-1) / np.log(base)"
+        ),
+        test="kl_divergence",
     ),
-    Entry(
+    edit(
         "kl_base_ignored",
         "natural log whatever the base",
-        {
-            "kl_divergence": """
-def kl_divergence(p, q, base=2):
-    pos = p > 0
-    d = np.sum(np.where(pos, p * np.log(np.where(pos, p, 1.0) / np.where(pos, q, 1.0)), 0.0),
-               axis=-1)
-    return float(d) if np.ndim(d) == 0 else d
-"""
-        },
+        "kl_divergence",
+        ("    p = np.asarray(p, dtype=np.float64)\n    q = np.asarray(q, dtype=np.float64)"),
+        "",
+        test="kl_divergence",
+        more=[
+            (
+                "kl_divergence",
+                (
+                    "    ratio = np.where(pos, p, 1.0) / np.where(pos, q, 1.0)\n"
+                    "    d = np.sum(np.where(pos, p * np.log(ratio), 0.0), axis=-1) /"
+                    " np.log(base)"
+                ),
+                (
+                    "    d = np.sum(np.where(pos, p * np.log(np.where(pos, p, 1.0) /"
+                    " np.where(pos, q, 1.0)), 0.0),\n"
+                    "               axis=-1)"
+                ),
+            )
+        ],
     ),
-    Entry(
+    edit(
         "kl_no_zero_convention",
         "sum p log(p / q) unmasked: NaN where p = 0",
-        {
-            "kl_divergence": """
-def kl_divergence(p, q, base=2):
-    d = np.sum(p * np.log(p / q), axis=-1) / np.log(base)
-    return float(d) if np.ndim(d) == 0 else d
-"""
-        },
+        "kl_divergence",
+        (
+            "    p = np.asarray(p, dtype=np.float64)\n"
+            "    q = np.asarray(q, dtype=np.float64)\n"
+            "    pos = p > 0\n"
+            "    ratio = np.where(pos, p, 1.0) / np.where(pos, q, 1.0)\n"
+            "    d = np.sum(np.where(pos, p * np.log(ratio), 0.0), axis=-1) /"
+            " np.log(base)"
+        ),
+        "    d = np.sum(p * np.log(p / q), axis=-1) / np.log(base)",
+        test="kl_divergence",
     ),
-    Entry(
+    edit(
         "kl_entropy_minus_cross",
         "H(p) - H(p, q): the sign of KL flipped",
-        {
-            "kl_divergence": """
-def kl_divergence(p, q, base=2):
-    pos = p > 0
-    d = np.sum(np.where(pos, p * np.log(np.where(pos, q, 1.0) / np.where(pos, p, 1.0)), 0.0),
-               axis=-1) / np.log(base)
-    return float(d) if np.ndim(d) == 0 else d
-"""
-        },
+        "kl_divergence",
+        ("    p = np.asarray(p, dtype=np.float64)\n    q = np.asarray(q, dtype=np.float64)"),
+        "",
+        test="kl_divergence",
+        more=[
+            (
+                "kl_divergence",
+                (
+                    "    ratio = np.where(pos, p, 1.0) / np.where(pos, q, 1.0)\n"
+                    "    d = np.sum(np.where(pos, p * np.log(ratio), 0.0), axis=-1) /"
+                    " np.log(base)"
+                ),
+                (
+                    "    d = np.sum(np.where(pos, p * np.log(np.where(pos, q, 1.0) /"
+                    " np.where(pos, p, 1.0)), 0.0),\n"
+                    "               axis=-1) / np.log(base)"
+                ),
+            )
+        ],
     ),
     # ------------------------------------------------------------------ train_linear_classifier
     Entry(
