@@ -322,6 +322,10 @@ def _accept(
             f"declares {_mib(info.file_size)} uncompressed, over the "
             f"{_mib(limits.max_file_bytes)} limit per file: refused"
         )
+    try:
+        when = entry_time(info)
+    except (ValueError, OverflowError):
+        return f"has an impossible date in the archive ({info.date_time}): refused"
     first, last = groups.get("first_name") or "", groups.get("last_name") or ""
     display = groups.get("full_name") or " ".join(n for n in (first, last) if n)
     return Upload(
@@ -336,7 +340,7 @@ def _accept(
         late=bool(groups.get("late")),
         original_name=original,
         ext=ext,
-        submitted_at=entry_time(info),
+        submitted_at=when,
     )
 
 
@@ -360,7 +364,8 @@ def open_archive(archive: Path, limits: Limits) -> zipfile.ZipFile:
         )
     try:
         zf = zipfile.ZipFile(archive)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, struct.error,
+            NotImplementedError) as exc:  # fmt: skip
         raise UsageError(f"{archive} is a damaged zip archive ({exc}); download it again.") from exc
     infos = zf.infolist()
     if len(infos) > limits.max_entries:
@@ -435,7 +440,7 @@ def extract(
                         break
                     digest.update(chunk)
                     out.write(chunk)
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, struct.error) as exc:
             problem = f"is damaged in the archive ({exc}): refused"
         except (NotImplementedError, RuntimeError) as exc:
             problem = f"cannot be read ({exc}): refused"

@@ -571,3 +571,44 @@ def test_a_newer_file_put_there_by_hand_stays_current_and_the_lms_file_is_kept(c
     assert record["time_source"] == "file" and record["late"] is None
     assert record["superseded"][0]["submitted_at"] == "2026-11-18T09:30:00Z"
     assert datetime.strptime(record["submitted_at"], "%Y-%m-%dT%H:%M:%SZ") > T2
+
+
+def test_an_entry_with_an_impossible_date_is_refused_alone(course, tmp_path):
+    path = tmp_path / "d.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr(zipfile.ZipInfo(f"when_1012_512_{A1}.ipynb", (2026, 0, 0, 0, 0, 0)), b"{}")
+        entry(zf, f"turingalan_1002_502_{A1}.ipynb", notebook("alan"))
+    found = collect(course, A1, path)
+    assert found["collected"] == ["1002"]
+    assert "impossible date" in found["skipped"][0]["reason"]
+
+
+def test_a_damaged_download_gets_a_sentence_or_a_partial_collection_never_a_traceback(
+    course, tmp_path
+):
+    import random
+
+    good = canvas_zip(tmp_path / "good.zip", [
+        (f"lovelaceada_1001_501_{A1}.ipynb", notebook("ada")),
+        (f"turingalan_1002_502_{A1}.ipynb", notebook("alan" * 50)),
+    ]).read_bytes()  # fmt: skip
+    rng = random.Random(20)
+    outcomes = set()
+    for k in range(40):
+        data = bytearray(good)
+        for _ in range(rng.randint(1, 4)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        root = tmp_path / f"c{k}"
+        root.mkdir()
+        for name in ("nbgrader_config.py", "gradebook.db"):
+            shutil.copy2(course / name, root / name)
+        (tmp_path / "m.zip").write_bytes(bytes(data))
+        try:
+            found = collect(root, A1, tmp_path / "m.zip")
+        except UsageError as exc:
+            assert "\n" not in str(exc)
+            outcomes.add("refused")
+        else:
+            assert set(found["collected"]) <= {"1001", "1002"}
+            outcomes.add("collected")
+    assert outcomes == {"refused", "collected"}  # both kinds of damage were met
