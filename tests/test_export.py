@@ -146,33 +146,30 @@ def test_upload_names_follow_each_lms():
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """A course graded through the CLI: Ada (full marks, one written answer graded by hand)
-    and Alan (one bug, late, penalised by nbgrader); Grace is on the roster only."""
+    """A Canvas download collected (``autograder.intake.collect``) and graded through the CLI:
+    Ada (full marks, one written answer graded by hand) and Alan (one bug, LATE, penalised as
+    nbgrader's late policy would); Grace is on the roster only."""
+    from autograder.intake import collect
+
     suite = load_suite(DEMO_ASSIGNMENT)
     course = build_course(tmp_path_factory.mktemp("export") / "course")
     good = solution_cells(suite)
     buggy = apply_entry(good, load_catalog(DEMO_ASSIGNMENT)[0][0].replace)
-    for student, cells in (("1001", good), ("1002", buggy)):
-        folder = course.root / "submitted" / student / DEMO_ASSIGNMENT
-        folder.mkdir(parents=True)
-        nb = student_notebook(course, DEMO_ASSIGNMENT, cells)
-        nbformat.write(nb, folder / f"{suite.notebook}.ipynb")
+    download = course.root.parent / "submissions.zip"
+    with zipfile.ZipFile(download, "w") as zf:  # Canvas: lastfirst[_LATE]_USERID_FILEID_NAME
+        for prefix, cells in (
+            ("lovelaceada_1001_501_", good),
+            ("turingalan_LATE_1002_502_", buggy),
+        ):
+            nb = student_notebook(course, DEMO_ASSIGNMENT, cells)
+            zf.writestr(f"{prefix}{suite.notebook}.ipynb", nbformat.writes(nb))
+    collect(course.root, DEMO_ASSIGNMENT, download)
     result = autograder(
         "grade", DEMO_ASSIGNMENT, "--fast", "--jobs", "2", "--no-progress", cwd=course.root
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    # What the instructor and nbgrader add after `grade`: names, a manual grade, a penalty.
+    # What formgrader and nbgrader's late policy add after `grade`.
     with open_gradebook(course.root) as gb:
-        gb.update_or_create_student(
-            "1001",
-            first_name="Ada",
-            last_name="Lovelace",
-            email="alovelace@uni.example",
-            lms_user_id="1001",
-        )
-        gb.update_or_create_student(
-            "1002", first_name="Alan", last_name="Turing", email="aturing@uni.example"
-        )
         written = next(
             g
             for g in gb.find_submission_notebook(suite.notebook, DEMO_ASSIGNMENT, "1001").grades
@@ -182,17 +179,6 @@ def graded(tmp_path_factory):
         late = gb.find_submission_notebook(suite.notebook, DEMO_ASSIGNMENT, "1002")
         late.late_submission_penalty = PENALTY
         gb.db.commit()
-    write_manifest(
-        course.root,
-        {  # as collect records a Canvas download
-            "1001": record(
-                "lovelaceada", f"lovelaceada_1001_501_{suite.notebook}.ipynb", False, "1001"
-            ),
-            "1002": record(
-                "turingalan", f"turingalan_LATE_1002_502_{suite.notebook}.ipynb", True, "1002"
-            ),
-        },
-    )
     for student in ("1001", "1002"):  # feedback pages as `grade --feedback` leaves them
         folder = course.root / "feedback" / student / DEMO_ASSIGNMENT
         folder.mkdir(parents=True)
@@ -324,7 +310,7 @@ def test_canvas_blank_for_missing_and_unknown_students_listed(graded, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     rows = {r[1]: r for r in read_csv(out)[2:]}
     assert set(rows) == {"1004", "1001"} and rows["1004"][5] == ""
-    assert "1002 (Alan Turing): in no row of" in result.stdout
+    assert "1002 (turingalan): in no row of" in result.stdout
 
 
 @pytest.mark.slow
@@ -345,6 +331,12 @@ def test_moodle_round_trip(graded, tmp_path):
             ),
         },
     )
+    with open_gradebook(root) as gb:  # a Moodle collection: the full name in last_name
+        gb.update_or_create_student("1001", first_name="", last_name="Ada Lovelace")
+        gb.update_or_create_student(
+            "1002", first_name="", last_name="Alan Turing", email="aturing@uni.example"
+        )
+        gb.db.commit()
     out, archive = tmp_path / "moodle.csv", tmp_path / "moodle-feedback.zip"
     result = autograder(
         "export",
@@ -419,10 +411,14 @@ def test_canvas_without_roster_lists_students_with_no_canvas_id(graded, tmp_path
     copy = tmp_path / "course"
     shutil.copytree(root, copy)
     (copy / ".layerlab" / "intake" / f"{DEMO_ASSIGNMENT}.json").unlink()  # gradebook alone
+    with open_gradebook(copy) as gb:  # Alan added by hand, without his Canvas id
+        gb.find_student("1002").lms_user_id = None
+        gb.db.commit()
     out = tmp_path / "canvas.csv"
     result = autograder("export", DEMO_ASSIGNMENT, "--to", "canvas", "--out", str(out), cwd=copy)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert [r[1] for r in read_csv(out)[2:]] == ["1001"]  # Alan has no lms_user_id there
+    rows = read_csv(out)[2:]
+    assert [r[1] for r in rows] == ["1001"] and rows[0][0] == "lovelaceada"
     assert "1002 (no canvas id in the gradebook or intake)" in result.stdout
 
 
