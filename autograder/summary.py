@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import html
 import io
-import json
 from collections import Counter
 from pathlib import Path
 from urllib.parse import quote
@@ -93,19 +92,6 @@ def class_info(root: Path, assignment: str) -> dict:
     return {person.student: (person, grade) for person, grade in people}
 
 
-def stored_reports(root: Path, assignment: str) -> dict[str, dict]:
-    """Every report cached under ``.layerlab/reports/ASSIGNMENT/`` (for ``previous`` in
-    ``class_table``: read it before a run)."""
-    found = {}
-    for path in sorted((Path(root) / ".layerlab" / "reports" / assignment).glob("*.json")):
-        try:
-            data = json.loads(path.read_text())
-        except (OSError, ValueError):
-            continue
-        found[data.get("student", path.stem)] = data
-    return found
-
-
 # ----------------------------------------------------------------------------- the text table
 
 
@@ -113,7 +99,8 @@ def class_table(
     root: Path, assignment: str, reports: dict[str, dict], previous: dict[str, dict] | None = None
 ) -> str:
     """One line per student: autograded score, tests passed, points still to grade by hand,
-    LATE, and (with ``previous``, the reports before this run) what changed."""
+    LATE, and (with ``previous``, the reports before this run, ``{}`` or absent for a student
+    not graded before) what changed."""
     info = class_info(root, assignment)
     head = f"{'student':<14} {'name':<22} {'autograded':>12} {'tests':>7} {'to grade':>8}  late"
     if previous is not None:
@@ -128,11 +115,12 @@ def class_table(
         if grade is not None and grade.pending:
             pending_total += grade.pending
             pending_students += 1
-        name = person.full_name if person and person.full_name != student else ""
+        name = _printable(person.full_name) if person and person.full_name != student else ""
         late = "LATE" if person and person.late else ""
         score = f"{data['score']:.2f}/{data['max_score']:g}"
         tests = f"{passed}/{len(data['tests'])}"
-        line = f"{student[:14]:<14} {name[:22]:<22} {score:>12} {tests:>7} {manual:>8}  {late:<4}"
+        shown = _printable(student)[:14]
+        line = f"{shown:<14} {name[:22]:<22} {score:>12} {tests:>7} {manual:>8}  {late:<4}"
         if previous is not None:
             line += f"  {_change(data, previous.get(student))}"
         lines.append(line.rstrip())
@@ -146,6 +134,11 @@ def class_table(
             "(nbgrader formgrader)"
         )
     return "\n".join(lines)
+
+
+def _printable(text: str) -> str:
+    """No terminal control characters from names or ids."""
+    return "".join(ch if ch.isprintable() else "?" for ch in text)
 
 
 def _change(data: dict, before: dict | None) -> str:

@@ -234,3 +234,9 @@ def test_class_table_without_a_gradebook_says_what_it_does_not_know(tmp_path):
     table = class_table(tmp_path, ASSIGNMENT, reports)
     assert "change" not in table.splitlines()[0]
     assert all(line.split()[-1] == "?" for line in table.splitlines()[2:5])
+
+
+def test_class_table_prints_no_terminal_control_characters(tmp_path):
+    report = test_report("x\x1b[2J\x07", ["passed"] * 3)
+    table = class_table(tmp_path, ASSIGNMENT, {report["student"]: report})
+    assert "\x1b" not in table and "\x07" not in table and "x?[2J?" in table
