@@ -19,6 +19,7 @@ from .oracles import (
     ACTIVATIONS,
     SELU_ALPHA,
     SELU_SCALE,
+    SHAPES,
     SQRT_2_OVER_PI,
     Activation,
     dgelu_ref,
@@ -303,12 +304,22 @@ FACTORS = {"selu": {"scale": SELU_SCALE}}
 # ----------------------------------------------------------------------------- the three tests
 
 
+def shapes_for(k: int) -> list[tuple]:
+    """Shapes for the k-th keyword set: every shape for the defaults; for each other set the
+    largest shape (both signs, the kinks) and one more, in turn."""
+    if k == 0:
+        return SHAPES
+    return [SHAPES[0], SHAPES[1 + (k - 1) % (len(SHAPES) - 1)]]
+
+
 def forward_test(act: Activation):
     def run(t: TestContext) -> None:
         name = f"{act.name}_forward"
-        for params in act.params(t.rng):
+        for k, params in enumerate(act.params(t.rng)):
             kinks = act.kinks(params)
-            for x in edge_inputs(t.rng, scale=act.scale, kinks=kinks or (0.0,), at_kinks=True):
+            for x in edge_inputs(
+                t.rng, scale=act.scale, kinks=kinks or (0.0,), at_kinks=True, shapes=shapes_for(k)
+            ):
                 expected = act.forward(x, **params)
                 out, _ = checks.pair(t, name, t.call(name, x, keep=(1,), **params))
                 checks.expect(
@@ -339,8 +350,9 @@ def _softplus_linear(t: TestContext, x, params, out) -> None:
 
 def backward_test(act: Activation):
     def run(t: TestContext) -> None:
-        for params in act.params(t.rng):
-            for x in edge_inputs(t.rng, scale=act.scale, kinks=act.kinks(params) or (0.0,)):
+        for k, params in enumerate(act.params(t.rng)):
+            kinks = act.kinks(params) or (0.0,)
+            for x in edge_inputs(t.rng, scale=act.scale, kinks=kinks, shapes=shapes_for(k)):
                 local = act.derivative(x, **params)
 
                 def reference(args, dout, local=local):
