@@ -2,40 +2,65 @@
 
 import ast
 import functools
+import textwrap
 
 from autograder.mutation import Entry, solution_cells
 from autograder.suites import load_suite
 
 # ----------------------------------------------------------------------------- shared sources
 
-_BN_FORWARD_HEAD = """
-def batchnorm_forward(x, gamma, beta, bn_param):
-    mode = bn_param["mode"]
-    eps = bn_param.get("eps", 1e-5)
-    momentum = bn_param.get("momentum", 0.9)
-    D = x.shape[1]
-    running_mean = bn_param.get("running_mean", np.zeros(D))
-    running_var = bn_param.get("running_var", np.zeros(D))
-"""
+
+@functools.cache
+def _solution_cells() -> tuple[str, ...]:
+    return tuple(solution_cells(load_suite("a4_normalization")))
+
+
+def _solution(name: str) -> str:
+    """The solution notebook's definition of ``name`` with the nbgrader markers removed."""
+    for cell in _solution_cells():
+        try:
+            tree = ast.parse(cell)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name == name:
+                lines = ast.get_source_segment(cell, node).splitlines()
+                markers = ("### BEGIN SOLUTION", "### END SOLUTION")
+                return "\n".join(ln for ln in lines if ln.strip() not in markers)
+    raise KeyError(f"the a4 solution defines no {name}")
+
+
+def _edit(name: str, *pairs: tuple[str, str]) -> str:
+    """The solution's ``name`` with each ``old`` replaced by ``new`` (each must occur)."""
+    source = _solution(name)
+    for old, new in pairs:
+        if old not in source:
+            raise ValueError(f"catalog edit of {name} does not apply: {old!r}")
+        source = source.replace(old, new)
+    return source
+
+
+def _m(id_: str, description: str, name: str, *pairs: tuple[str, str]) -> Entry:
+    """A mutant that edits one definition of the solution."""
+    return Entry(id_, description, {name: _edit(name, *pairs)})
+
+
+def _bn_blocks() -> tuple[str, str, str, str]:
+    """The solution's batchnorm_forward cut around its two mode branches:
+    (head through ``if mode == "train":``, train body, test body, the rest)."""
+    source = _solution("batchnorm_forward")
+    head, rest = source.split('    if mode == "train":\n', 1)
+    train, rest = rest.split('    elif mode == "test":\n', 1)
+    test, tail = rest.split("    else:\n", 1)
+    return head + '    if mode == "train":\n', train, test, "    else:\n" + tail
 
 
 def _bn_forward(train_body: str, test_body: str | None = None) -> str:
-    test_body = (
-        test_body
-        or """
-        std = np.sqrt(running_var + eps)
-        out = gamma * (x - running_mean) / std + beta
-        cache = None
-"""
-    )
-    return (
-        _BN_FORWARD_HEAD
-        + "    if mode == 'train':\n"
-        + _indent(train_body)
-        + "    else:\n"
-        + _indent(test_body)
-        + "    return out, cache\n"
-    )
+    """The solution's batchnorm_forward with its train (and optionally test) branch
+    replaced by the given statements (written without indentation)."""
+    head, _, test, tail = _bn_blocks()
+    test = _indent(test_body) if test_body is not None else test
+    return head + _indent(train_body) + '    elif mode == "test":\n' + test + tail
 
 
 def _indent(body: str) -> str:
@@ -44,24 +69,8 @@ def _indent(body: str) -> str:
     return "".join("        " + ln[base:] + "\n" for ln in lines)
 
 
-_BN_TRAIN_OK = """
-mu = x.mean(axis=0)
-xc = x - mu
-var = (xc**2).mean(axis=0)
-std = np.sqrt(var + eps)
-x_hat = xc / std
-out = gamma * x_hat + beta
-bn_param["running_mean"] = momentum * running_mean + (1 - momentum) * mu
-bn_param["running_var"] = momentum * running_var + (1 - momentum) * var
-cache = (x_hat, xc, std, gamma)
-"""
-
-_DROPOUT_BACKWARD_OK = """
-def dropout_backward(dout, cache):
-    if cache is None:
-        return dout.copy()
-    return dout * cache
-"""
+_BN_TRAIN_OK = textwrap.dedent(_bn_blocks()[1])
+_DROPOUT_BACKWARD_OK = _solution("dropout_backward")
 
 MUTANTS = [
     # ---------------------------------------------------------------- dropout
@@ -965,41 +974,6 @@ def mixup(X, Y, alpha, rng):
         },
     ),
 ]
-
-
-@functools.cache
-def _solution_cells() -> tuple[str, ...]:
-    return tuple(solution_cells(load_suite("a4_normalization")))
-
-
-def _solution(name: str) -> str:
-    """The solution notebook's definition of ``name`` with the nbgrader markers removed."""
-    for cell in _solution_cells():
-        try:
-            tree = ast.parse(cell)
-        except SyntaxError:
-            continue
-        for node in tree.body:
-            if isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name == name:
-                lines = ast.get_source_segment(cell, node).splitlines()
-                markers = ("### BEGIN SOLUTION", "### END SOLUTION")
-                return "\n".join(ln for ln in lines if ln.strip() not in markers)
-    raise KeyError(f"the a4 solution defines no {name}")
-
-
-def _edit(name: str, *pairs: tuple[str, str]) -> str:
-    """The solution's ``name`` with each ``old`` replaced by ``new`` (each must occur)."""
-    source = _solution(name)
-    for old, new in pairs:
-        if old not in source:
-            raise ValueError(f"catalog edit of {name} does not apply: {old!r}")
-        source = source.replace(old, new)
-    return source
-
-
-def _m(id_: str, description: str, name: str, *pairs: tuple[str, str]) -> Entry:
-    """A mutant that edits one definition of the solution."""
-    return Entry(id_, description, {name: _edit(name, *pairs)})
 
 
 # Mutants for the edges of the legal domain and the float64 / in-place contracts, written as
