@@ -893,7 +893,8 @@ def late_penalty_plugin(root: Path):
 def apply_late_penalty(gb, assignment: str, student: str, plugin) -> float:
     """Set each submitted notebook's ``late_submission_penalty`` from its score as nbgrader's
     ``AssignLatePenalties`` does (none unless the submission's timestamp is after the due date;
-    clamped to [0, score]); call it after the scores are set. Returns the total penalty."""
+    clamped to [0, score]); call it after the scores are committed (``SubmittedNotebook.score``
+    is computed by the database). Returns the total penalty."""
     submission = gb.find_submission(assignment, student)
     seconds = submission.total_seconds_late
     total = 0.0
@@ -930,7 +931,8 @@ def collect(
 
     Returns ``{"assignment", "archive", "collected": [new students], "unchanged": [students
     whose file was already collected], "replaced": [{"student", "sentence"}], "kept_older":
-    [{"student", "sentence"}], "skipped": [{"file", "reason"}] (new skips only),
+    [{"student", "sentence"}], "failed": [{"student", "sentence"}] (a write refused by the
+    course directory), "skipped": [{"file", "reason"}] (new skips only),
     "skipped_before": int, "notes": [sentences], "students": int (current submissions),
     "manifest": path}``. Raises ``UsageError`` (one sentence) when the download cannot be
     read or holds nothing of this assignment; nothing is changed then.
@@ -957,6 +959,9 @@ def collect(
             try:
                 skipped += extract(zf, uploads, staging, limits)
                 result = _apply(settings, assignment, notebook, uploads, manifest, archive, zf)
+            except BaseException:  # interrupted: what was moved so far stays recorded
+                _save_manifest(root, assignment, manifest)
+                raise
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
         n = len(manifest["collections"])
@@ -1009,6 +1014,7 @@ def _apply(settings, assignment, notebook, uploads, manifest, archive, zf) -> di
         "unchanged": [],
         "replaced": [],
         "kept_older": [],
+        "failed": [],
         "manifest": str(manifest_path(settings.root, assignment)),
     }
     by_student: dict[str, list[Upload]] = {}
@@ -1016,7 +1022,11 @@ def _apply(settings, assignment, notebook, uploads, manifest, archive, zf) -> di
         if u.staged is not None:
             by_student.setdefault(u.student, []).append(u)
     for student in sorted(by_student):
-        _take_student(settings, assignment, notebook, by_student[student], manifest, n, result)
+        try:
+            _take_student(settings, assignment, notebook, by_student[student], manifest, n, result)
+        except OSError as exc:  # this student's folder only; the others are still collected
+            sentence = f"{student}: not collected, the course directory refused a write ({exc})."
+            result["failed"].append({"student": student, "sentence": sentence})
     return result
 
 
@@ -1072,6 +1082,9 @@ def describe(found: dict) -> str:
             f"({_count(found['skipped_before'], 'file')} skipped as in an earlier collection, "
             "not listed again)"
         )
+    if found["failed"]:
+        lines.append("NOT collected (collect again once fixed):")
+        lines += [f"  {r['sentence']}" for r in found["failed"]]
     lines += [f"note: {note}" for note in found["notes"]]
     lines.append(f"manifest: {found['manifest']}")
     return "\n".join(lines)

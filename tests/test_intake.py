@@ -612,3 +612,17 @@ def test_a_damaged_download_gets_a_sentence_or_a_partial_collection_never_a_trac
             assert set(found["collected"]) <= {"1001", "1002"}
             outcomes.add("collected")
     assert outcomes == {"refused", "collected"}  # both kinds of damage were met
+
+
+def test_a_student_folder_that_cannot_be_written_stops_only_that_student(course, tmp_path):
+    (course / "submitted").mkdir()
+    (course / "submitted" / "1001").write_text("a file where the student's folder should be")
+    path = canvas_zip(tmp_path / "d.zip", [
+        (f"lovelaceada_1001_501_{A1}.ipynb", notebook("ada")),
+        (f"turingalan_1002_502_{A1}.ipynb", notebook("alan")),
+    ])  # fmt: skip
+    found = collect(course, A1, path)
+    assert found["collected"] == ["1002"]
+    assert [f["student"] for f in found["failed"]] == ["1001"]
+    assert "NOT collected" in describe(found) and "1001: not collected" in describe(found)
+    assert list((course / ".layerlab" / "intake").glob("staging-*")) == []
