@@ -832,7 +832,7 @@ class WorkerClient:
                 raise self._broken(name, "an argument that does not exist was reported changed")
             changed[int(key)] = value
         events = [e for e in reply["fp"] if isinstance(e, str)]
-        if _has_non_finite(reply["value"]):
+        if has_non_finite(reply["value"]):
             events.append("non-finite result")
         self.last_call_seconds = float(reply["seconds"])
         return reply["value"], changed, sorted(set(events))
@@ -940,7 +940,7 @@ class WorkerClient:
             return
 
 
-def _has_non_finite(value, depth: int = 0) -> bool:
+def has_non_finite(value, depth: int = 0) -> bool:
     """Whether a returned value holds NaN or an infinity anywhere (a stability test's own
     observation, independent of anything the student's process reports)."""
     import numpy as np
@@ -952,9 +952,9 @@ def _has_non_finite(value, depth: int = 0) -> bool:
     if isinstance(value, np.ndarray) and value.dtype.kind in "fc":
         return not bool(np.isfinite(value).all())
     if isinstance(value, list | tuple):
-        return any(_has_non_finite(v, depth + 1) for v in value)
+        return any(has_non_finite(v, depth + 1) for v in value)
     if isinstance(value, dict):
-        return any(_has_non_finite(v, depth + 1) for v in value.values())
+        return any(has_non_finite(v, depth + 1) for v in value.values())
     return False
 
 
