@@ -414,9 +414,10 @@ def test_canvas_without_roster_lists_students_with_no_canvas_id(graded, tmp_path
     with open_gradebook(copy) as gb:  # Alan added by hand, without his Canvas id
         gb.find_student("1002").lms_user_id = None
         gb.db.commit()
-    out = tmp_path / "canvas.csv"
-    result = autograder("export", DEMO_ASSIGNMENT, "--to", "canvas", "--out", str(out), cwd=copy)
+    result = autograder("export", DEMO_ASSIGNMENT, "--to", "canvas", cwd=copy)
     assert result.returncode == 0, result.stderr[-3000:]
+    out = copy / f"grades-{DEMO_ASSIGNMENT}-canvas.csv"  # the default: git ignores grades-*
+    assert f"canvas grades written to {out}" in result.stdout
     rows = read_csv(out)[2:]
     assert [r[1] for r in rows] == ["1001"] and rows[0][0] == "lovelaceada"
     assert "1002 (no canvas id in the gradebook or intake)" in result.stdout

@@ -23,7 +23,9 @@ def register(sub) -> None:
         help="class list downloaded from the LMS (Canvas gradebook export or Moodle "
         "participants CSV): every student in it gets a row",
     )
-    p.add_argument("--out", type=Path, help="grade file (default: NAME-FORMAT.csv in the course)")
+    p.add_argument(
+        "--out", type=Path, help="grade file (default: grades-NAME-FORMAT.csv in the course)"
+    )
     p.add_argument(
         "--missing",
         choices=("zero", "blank"),

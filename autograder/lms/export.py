@@ -188,7 +188,7 @@ def run(
         )
     max_score, exp = export_rows(root, assignment, to, roster)
     column = canvas.assignment_column(assignment, roster.columns if roster else [], column)
-    out = Path(out or Path(root) / f"{assignment}-{to}.csv")
+    out = Path(out or Path(root) / f"grades-{assignment}-{to}.csv")  # ignored by git, as grades-*
     write_grades(out, to, assignment, max_score, exp, missing, column)
     if feedback_zip:
         write_feedback_zip(root, assignment, to, exp, Path(feedback_zip))
