@@ -987,8 +987,8 @@ def _refuse_if_nothing(archive, assignment, notebook, uploads, skipped) -> None:
     if wrong:
         names = ", ".join(s["file"] for s in wrong[:5]) + (" ..." if len(wrong) > 5 else "")
         raise UsageError(
-            f"none of the files in {archive.name} is a {notebook} notebook ({names}): nothing "
-            f"was collected; is this the download of another assignment than {assignment}?"
+            f"none of the files in {archive.name} is {notebook}.ipynb ({names}): nothing was "
+            f"collected; is this the download of another assignment than {assignment}?"
         )
     raise UsageError(
         f"{archive.name} holds no file to collect ({len(skipped)} skipped, e.g. "
