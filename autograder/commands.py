@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from autograder.judge import UsageError
@@ -23,12 +24,26 @@ def register(sub) -> None:
         help="also run each notebook in the sandbox and write nbgrader's HTML feedback",
     )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="grade even without bubblewrap (students' code then runs unconfined: only for "
+        "code you trust)",
+    )
     p.set_defaults(func=cmd_grade)
 
-    p = sub.add_parser("collect", help="take in an LMS zip of submissions (nbgrader zip_collect)")
+    p = sub.add_parser(
+        "collect",
+        help="take in an LMS zip of submissions (newest file per student, names, LATE, times)",
+    )
     p.add_argument("assignment", choices=ASSIGNMENTS)
     p.add_argument("archive", type=Path, help="the zip file downloaded from the LMS")
     p.add_argument("--root", type=Path, help="course directory (default: current directory)")
+    p.add_argument(
+        "--due",
+        help="the assignment's due date (e.g. '2026-11-20 23:59 UTC'), recorded in the "
+        "gradebook so nbgrader's late penalty applies",
+    )
     p.set_defaults(func=cmd_collect)
 
     p = sub.add_parser("demo", help="grade sample submissions in a throwaway course (demo/)")
@@ -51,43 +66,76 @@ def register(sub) -> None:
 
 
 def cmd_grade(args) -> int:
-    from autograder.grading import Course, grade_class
+    from autograder.course import Course
+    from autograder.grading import grade_class
+    from autograder.sandbox import SandboxUnavailable, require_sandbox
 
     course = Course.find(args.root)
-    csv_path = grade_class(
-        course,
-        args.assignment,
+    assignment = course.assignment(args.assignment)
+    if args.no_sandbox:
+        print("WARNING: --no-sandbox: students' code runs WITHOUT isolation from this machine, "
+              "the course directory and each other.", file=sys.stderr)  # fmt: skip
+    else:
+        try:
+            require_sandbox()
+        except SandboxUnavailable as exc:
+            raise UsageError(f"{exc} Nothing was graded or changed.") from exc
+    run = grade_class(
+        assignment,
         jobs=args.jobs,
         students=args.student,
         mode="definitions" if args.fast else "all",
         progress=not args.no_progress,
         feedback=args.feedback,
+        sandboxed_only=not args.no_sandbox,
     )
-    print(f"scores written to {csv_path} and to the gradebook ({course.db_url})")
-    print(f"class summary: {course.root / 'summary' / args.assignment / 'index.html'}")
+    for note in run.notes:
+        print(f"note: {note}")
+    if run.interrupted:
+        print(f"interrupted: {len(run.judged)} reports finished and kept, {run.remaining} "
+              "submissions remain; run the same command again to grade only those.",
+              file=sys.stderr)  # fmt: skip
+        # Everything finished is on disk (atomic reports, committed gradebook): leave now
+        # rather than wait seconds for the interpreter to wind down after a killed pool.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    print(f"{len(run.judged)} submissions judged, {len(run.reports) - len(run.judged)} "
+          "unchanged since the last run (reports reused).")  # fmt: skip
+    print(f"scores written to {run.csv_path} and to the gradebook ({course.db_url})")
+    print(f"class summary: {assignment.summary_path}")
     if args.feedback:
-        print(f"feedback pages written under {course.root / 'feedback'}/*/{args.assignment}/")
+        print(f"feedback pages written under {course.root / 'feedback'}/*/{assignment.name}/")
+    if run.grader_errors:
+        print(f"\nThe grader itself failed on {len(run.grader_errors)} submissions (nothing "
+              "recorded for them; judged again on the next run):", file=sys.stderr)  # fmt: skip
+        for student, reason in sorted(run.grader_errors.items()):
+            print(f"  {student}: {reason}", file=sys.stderr)
+        return 1
     return 0
 
 
 def cmd_collect(args) -> int:
-    from autograder.grading import Course
-    from autograder.intake import collect
+    from autograder.course import Course
+    from autograder.gradebook import ensure_registered
+    from autograder.intake import collect, describe, parse_due
 
     course = Course.find(args.root)
-    found = collect(course, args.assignment, args.archive)
-    print(f"{len(found['students'])} students under submitted/*/{args.assignment}/")
-    if found["skipped"]:
-        print(
-            f"{len(found['skipped'])} files did not match the file-name pattern and were "
-            f"skipped: {', '.join(found['skipped'][:10])}. Adjust "
-            "c.FileNameCollectorPlugin.named_regexp in nbgrader_config.py if they belong in."
-        )
+    assignment = course.assignment(args.assignment)
+    found = collect(
+        course.root,
+        assignment.name,
+        args.archive,
+        notebook=assignment.notebook,
+        due=parse_due(args.due) if args.due else None,
+        register=lambda: ensure_registered(assignment),
+    )
+    print(describe(found))
     return 0
 
 
 def cmd_release(args) -> int:
-    from autograder.grading import Course
+    from autograder.course import Course
     from autograder.release import release
 
     course = Course.find(args.root)

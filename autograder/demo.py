@@ -13,7 +13,8 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.grading import Course, grade_class
+from autograder.course import Course
+from autograder.grading import grade_class
 from autograder.mutation import ROOT, apply_entry, load_catalog
 from autograder.suites import load_suite
 
@@ -49,7 +50,7 @@ def student_notebook(
     notebook order) — what a student who wrote that code would hand in."""
     suite = load_suite(assignment)
     solution = nbformat.read(course.root / "solutions" / assignment / f"{suite.notebook}.ipynb", 4)
-    release = nbformat.read(course.release_notebook(assignment), 4)
+    release = nbformat.read(course.assignment(assignment).release_notebook, 4)
     by_id = {}
     code_iter = iter(code_cells)
     for cell in solution.cells:
@@ -95,7 +96,7 @@ def write_samples(course: Course, assignment: str) -> dict[str, str]:
     broken.mkdir(parents=True)
     (broken / f"{suite.notebook}.ipynb").write_text('{"cells": [ {"cell_type": "code", "sour')
     described["carol"] = "broken (truncated notebook file)"
-    unsubmitted = course.release_notebook(assignment)
+    unsubmitted = course.assignment(assignment).release_notebook
     folder = course.root / "submitted" / "erin" / assignment
     folder.mkdir(parents=True)
     shutil.copy2(unsubmitted, folder / unsubmitted.name)
@@ -104,7 +105,7 @@ def write_samples(course: Course, assignment: str) -> dict[str, str]:
 
 
 def gradebook_table(course: Course, assignment: str, described: dict[str, str]) -> str:
-    from autograder.grading import open_gradebook
+    from autograder.gradebook import open_gradebook
 
     lines = [f"{'student':<8} {'score':>12}  submission", "-" * 80]
     with open_gradebook(course) as gb:
@@ -122,13 +123,13 @@ def main(dest: Path | None = None, jobs: int = 2) -> int:
     course = build_course(dest)
     described = write_samples(course, DEMO_ASSIGNMENT)
     print(f"demo course in {course.root}: {len(described)} submissions of {suite.assignment}")
-    csv_path = grade_class(course, DEMO_ASSIGNMENT, jobs=jobs)
+    run = grade_class(course.assignment(DEMO_ASSIGNMENT), jobs=jobs)
     print()
     print("nbgrader gradebook:")
     print(gradebook_table(course, DEMO_ASSIGNMENT, described))
-    print(f"\nCSV: {csv_path}")
+    print(f"\nCSV: {run.csv_path}")
     print(f"class summary: {course.root / 'summary' / DEMO_ASSIGNMENT / 'index.html'}")
-    dave = json.loads(course.report_path(DEMO_ASSIGNMENT, "dave").read_text())
+    dave = json.loads(course.assignment(DEMO_ASSIGNMENT).report_path("dave").read_text())
     failed = [t for t in dave["tests"] if t["status"] != "passed"]
     print(f"dave's hostile submission: {len(failed)} tests lost, e.g. {failed[0]['id']}: "
           f"[{failed[0]['status']}] {failed[0]['message']}" if failed else "")  # fmt: skip

@@ -30,7 +30,6 @@ MAX_OUTPUTS_PER_CELL = 30
 MAX_TEXT_CHARS = 20_000
 MAX_IMAGE_CHARS = 4_000_000
 MAX_EXECUTED_BYTES = 64 * 1024**2
-EXECUTED_NAME = ".executed.ipynb"
 
 
 @dataclass
@@ -312,12 +311,50 @@ SAFE_TAGS = {"b", "i", "em", "strong", "code", "pre", "br", "p", "sub", "sup", "
              "table", "thead", "tbody", "tr", "th", "td", "hr", "blockquote"}  # fmt: skip
 
 
+SAFE_URL_SCHEMES = ("http", "https", "mailto")
+
+
 def escape_html(markdown: str) -> str:
-    """Student Markdown with every HTML tag outside a small attribute-free set escaped, so it
-    shows as text (nbgrader's feedback template renders Markdown's HTML as is)."""
+    """Student Markdown made safe to render on staff's pages: every HTML tag outside a small
+    attribute-free set escaped (nbgrader's template renders Markdown's HTML as is), and, when
+    any link or image points anywhere but http, https, mailto or within the page, the whole
+    cell shown as plain text instead."""
     import bleach
 
-    return bleach.clean(markdown, tags=SAFE_TAGS, attributes={}, strip=False)
+    cleaned = bleach.clean(markdown, tags=SAFE_TAGS, attributes={}, strip=False)
+    if all(_safe_url(url) for url in _markdown_urls(cleaned)):
+        return cleaned
+    fence = "~~~~"
+    return (
+        "*(this cell had a link the feedback does not allow; shown as text)*\n\n"
+        f"{fence}\n{markdown.replace('~', '-')}\n{fence}"
+    )
+
+
+def _markdown_urls(markdown: str) -> list[str]:
+    """Every link and image destination in ``markdown``, entities decoded, as Markdown
+    renderers read them."""
+    import mistune
+
+    urls, stack = [], list(mistune.create_markdown(renderer=None)(markdown))
+    while stack:
+        token = stack.pop()
+        if not isinstance(token, dict):
+            continue
+        url = (token.get("attrs") or {}).get("url")
+        if url is not None:
+            urls.append(str(url))
+        stack.extend(token.get("children") or [])
+    return urls
+
+
+def _safe_url(url: str) -> bool:
+    """Whether a browser would open ``url`` as an http(s)/mailto link or a relative one."""
+    compact = "".join(c for c in url if c.isprintable() and not c.isspace()).lower()
+    scheme, colon, _ = compact.partition(":")
+    if not colon or any(c in scheme for c in "/?#"):
+        return True  # relative: no scheme before the first path, query or fragment
+    return scheme in SAFE_URL_SCHEMES
 
 
 def _plain_cell(raw):

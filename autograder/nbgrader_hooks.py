@@ -22,7 +22,9 @@ class JudgeVerdicts(Preprocessor):
     )
 
     def preprocess(self, nb, resources):
-        from autograder.grading import Course, report_for, verdict_outputs
+        from autograder.autograded import verdict_outputs
+        from autograder.course import Course
+        from autograder.grading import report_for
         from autograder.suites import ASSIGNMENTS
 
         info = resources.get("nbgrader", {})
@@ -30,10 +32,11 @@ class JudgeVerdicts(Preprocessor):
         if assignment not in ASSIGNMENTS:
             return nb, resources
         course = Course.find(Path(self.config.CourseDirectory.root or Path.cwd()))
-        path = course.submissions(assignment, [student]).get(student)
-        if path is None:
+        graded = course.assignment(assignment)
+        sub = graded.submissions([student]).get(student)
+        if sub is None:
             return nb, resources
-        data = report_for(course, assignment, student, path, self.mode)
+        data = report_for(graded, sub, self.mode)
         by_test = {t["id"]: t for t in data["tests"]}
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader", {})

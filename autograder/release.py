@@ -6,7 +6,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from autograder.grading import Course, run_nbgrader
+from autograder.course import Course
+from autograder.gradebook import run_nbgrader
 
 
 def generate(course: Course, assignment: str, into: Path) -> Path:

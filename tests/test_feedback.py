@@ -6,11 +6,13 @@ import io
 import re
 import subprocess
 import time
+import uuid
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
 
+from autograder.autograded import verdict_outputs
 from autograder.demo import DEMO_ASSIGNMENT, build_course, student_notebook
 from autograder.feedback import (
     _read_regular_file,
@@ -18,7 +20,7 @@ from autograder.feedback import (
     execute_for_feedback,
     sanitize_outputs,
 )
-from autograder.grading import grade_class, verdict_outputs
+from autograder.grading import grade_class
 from autograder.mutation import solution_cells
 from autograder.suites import load_suite
 
@@ -144,7 +146,8 @@ HOSTILE_CELLS = [
     "for target in [{course!r} + '/gradebook.db', {course!r} + '/pwned']:\n"
     "    try:\n        open(target, 'a').write('x')\n        print('WROTE', target)\n"
     "    except OSError as exc:\n        print('blocked', type(exc).__name__)",
-    "subprocess.Popen(['sleep', '987654'], start_new_session=True); print('detached')",
+    "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(987654)  # {tag}'],\n"
+    "                 start_new_session=True); print('detached')",
     "from IPython.display import HTML, display\ndisplay(HTML('<script>steal()</script>'))",
     "while True:\n    pass",
     "print('after the loop')",
@@ -158,7 +161,8 @@ def test_execution_happens_in_the_sandbox_and_survives_hostile_cells(tmp_path):
     course = tmp_path / "course"
     course.mkdir()
     (course / "gradebook.db").write_bytes(b"SQLite format 3\x00")
-    cells = [new_code_cell(src.format(course=str(course))) for src in HOSTILE_CELLS]
+    tag = f"layerlab-detached-{uuid.uuid4().hex}"  # this run's own, never an older run's
+    cells = [new_code_cell(src.format(course=str(course), tag=tag)) for src in HOSTILE_CELLS]
     path = tmp_path / "hostile.ipynb"
     nbformat.write(new_notebook(cells=cells), path)
     run = execute_for_feedback(path, cell_seconds=3, total_seconds=120)
@@ -173,7 +177,7 @@ def test_execution_happens_in_the_sandbox_and_survives_hostile_cells(tmp_path):
     assert (course / "gradebook.db").read_bytes() == b"SQLite format 3\x00"
     assert not (course / "pwned").exists()
     time.sleep(0.2)
-    left = subprocess.run(["pgrep", "-f", "sleep 987654"], capture_output=True, text=True)
+    left = subprocess.run(["pgrep", "-f", tag], capture_output=True, text=True)
     assert left.stdout == "", "a process outlived the execution"
 
 
@@ -185,15 +189,16 @@ def test_grade_with_feedback_writes_nbgrader_html_pages(tmp_path):
     for student, cells in (("ann", code), ("ben", None)):
         folder = course.root / "submitted" / student / DEMO_ASSIGNMENT
         folder.mkdir(parents=True)
+        release = course.assignment(DEMO_ASSIGNMENT).release_notebook
         nb = (student_notebook(course, DEMO_ASSIGNMENT, cells) if cells else
-              nbformat.read(course.release_notebook(DEMO_ASSIGNMENT), as_version=4))  # fmt: skip
+              nbformat.read(release, as_version=4))  # fmt: skip
         nb.cells.append(new_markdown_cell('<img src=x onerror="steal()"> a note'))
         if student == "ben":  # edited metadata aborts plain nbgrader's run for everyone
             graded = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
             graded[0].metadata["nbgrader"]["schema_version"] = 99
             graded[1].metadata["nbgrader"]["points"] = 1000
         nbformat.write(nb, folder / f"{suite.notebook}.ipynb")
-    grade_class(course, DEMO_ASSIGNMENT, jobs=2, progress=False, feedback=True)
+    grade_class(course.assignment(DEMO_ASSIGNMENT), jobs=2, progress=False, feedback=True)
     pages = {}
     for student in ("ann", "ben"):
         page = course.root / "feedback" / student / DEMO_ASSIGNMENT / f"{suite.notebook}.html"
@@ -209,6 +214,6 @@ def test_grade_with_feedback_writes_nbgrader_html_pages(tmp_path):
     reports = course.root / ".layerlab" / "reports" / DEMO_ASSIGNMENT / "ann.json"
     before = (reports.read_text(), autograded.read_text())
     assert '"image/png"' in before[1]
-    grade_class(course, DEMO_ASSIGNMENT, jobs=2, progress=False, feedback=True)
-    grade_class(course, DEMO_ASSIGNMENT, jobs=2, progress=False)
+    grade_class(course.assignment(DEMO_ASSIGNMENT), jobs=2, progress=False, feedback=True)
+    grade_class(course.assignment(DEMO_ASSIGNMENT), jobs=2, progress=False)
     assert (reports.read_text(), autograded.read_text()) == before

@@ -25,7 +25,7 @@ pytestmark = [
 
 
 def scores_in_gradebook(course, assignment):
-    from autograder.grading import open_gradebook
+    from autograder.gradebook import open_gradebook
 
     with open_gradebook(course) as gb:
         return {s.student.id: s.score for s in gb.find_assignment(assignment).submissions}
@@ -41,8 +41,8 @@ def nbgrader_env():
 def graded(tmp_path_factory):
     course = build_course(tmp_path_factory.mktemp("course"))
     described = write_samples(course, DEMO_ASSIGNMENT)
-    csv_path = grade_class(course, DEMO_ASSIGNMENT, jobs=2, progress=False)
-    return course, described, csv_path
+    run = grade_class(course.assignment(DEMO_ASSIGNMENT), jobs=2, progress=False)
+    return course, described, run.csv_path
 
 
 def test_scores_reach_the_gradebook_and_csv(graded):

@@ -41,7 +41,9 @@ def lms_zip(course, path: Path) -> dict[str, str]:
     with zipfile.ZipFile(path, "w") as zf:
         for prefix, cells in notebooks.items():
             if cells is None:
-                nb = nbformat.read(course.release_notebook(DEMO_ASSIGNMENT), as_version=4)
+                nb = nbformat.read(
+                    course.assignment(DEMO_ASSIGNMENT).release_notebook, as_version=4
+                )
             else:
                 nb = student_notebook(course, DEMO_ASSIGNMENT, cells)
             zf.writestr(f"{prefix}{suite.notebook}.ipynb", nbformat.writes(nb))

@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.grading import Course
+from autograder.course import Course
 from autograder.release import generate
 from autograder.suites import ASSIGNMENTS
 

@@ -27,7 +27,9 @@ class Opaque:
 
 
 @pytest.mark.parametrize(
-    "returned", ["a string", [[1.0], [1.0, 2.0]], {"x": 1.0}, Opaque()], ids=repr
+    "returned",
+    ["a string", [[1.0], [1.0, 2.0]], {"x": 1.0}, Opaque()],
+    ids=["str", "ragged", "dict", "object"],
 )
 def test_unusable_return_is_an_error_not_a_crash(returned):
     student = LocalStudent({"double": lambda x: returned, "half": lambda x: returned})

@@ -23,7 +23,7 @@ def graded_course(tmp_path_factory):
         folder.mkdir(parents=True)
         nb = student_notebook(course, DEMO_ASSIGNMENT, cells)
         nbformat.write(nb, folder / f"{suite.notebook}.ipynb")
-    grade_class(course, DEMO_ASSIGNMENT, jobs=2, progress=False, feedback=True)
+    grade_class(course.assignment(DEMO_ASSIGNMENT), jobs=2, progress=False, feedback=True)
     return course, suite
 
 
