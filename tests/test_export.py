@@ -278,6 +278,7 @@ def test_canvas_round_trip(graded, tmp_path):
         assert float(by_id[student][5]) == pytest.approx(points, abs=0.005)
     assert by_id["1004"][5] == "0"  # Grace submitted nothing
     assert "1 student in the roster submitted nothing: Hopper, Grace" in result.stdout
+    assert f"2 feedback pages written to {archive}" in result.stdout
     with zipfile.ZipFile(archive) as zf:
         names = sorted(zf.namelist())
         assert names == [

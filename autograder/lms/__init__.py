@@ -64,7 +64,7 @@ def cmd_export(args) -> int:
     )
     print(f"{args.to} grades written to {out}")
     if args.feedback_zip:
-        print(f"feedback pages written to {args.feedback_zip}")
+        print(f"{exp.zipped} feedback pages written to {args.feedback_zip}")
     for line in report_lines(exp):
         print(line)
     return 0

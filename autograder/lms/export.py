@@ -41,6 +41,7 @@ class Export:
     pending: list[str] = field(default_factory=list)  # graded, manual grading not finished
     missing: list[str] = field(default_factory=list)  # roster students with no submission
     not_in_zip: list[str] = field(default_factory=list)  # graded, no page or no upload name
+    zipped: int = 0  # feedback pages written to the zip
 
 
 def export_rows(
@@ -133,10 +134,9 @@ def feedback_pages(root: Path, student: str, assignment: str) -> list[Path]:
     return sorted((Path(root) / "feedback" / student / assignment).glob("*.html"))
 
 
-def write_feedback_zip(root: Path, assignment: str, to: str, exp: Export, path: Path) -> int:
+def write_feedback_zip(root: Path, assignment: str, to: str, exp: Export, path: Path) -> None:
     """One archive of ``feedback/STUDENT/ASSIGNMENT/*.html`` for the graded rows, each file
-    named for the LMS's upload; return the number of files written."""
-    written = 0
+    named for the LMS's upload (counted in ``exp.zipped``)."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         for row in exp.rows:
             person = row.person
@@ -155,8 +155,7 @@ def write_feedback_zip(root: Path, assignment: str, to: str, exp: Export, path: 
                     )
                     break
                 zf.write(page, name)
-                written += 1
-    return written
+                exp.zipped += 1
 
 
 def upload_name(to: str, person: Person, assignment: str, page: str) -> str | None:
