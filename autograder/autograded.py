@@ -9,7 +9,6 @@ escaped before it reaches Markdown: staff open these pages on their Jupyter orig
 from __future__ import annotations
 
 import functools
-import html
 import json
 from pathlib import Path
 
@@ -17,9 +16,8 @@ import nbformat
 from nbformat import NotebookNode
 
 from autograder.course import Assignment, atomic_write
-from autograder.submission import MAX_BYTES
+from autograder.submission import MAX_BYTES, MAX_CELLS
 
-MAX_CELLS = 2000  # a real notebook of this course has under 150 cells
 MAX_NOTE_CHARS = 500
 
 # Characters with a meaning in Markdown or HTML, written as character references: the text
@@ -134,8 +132,3 @@ def _cached_release(path: Path, mtime_ns: int):
 
 def _release_notebook(path: Path):
     return _cached_release(path, path.stat().st_mtime_ns)
-
-
-def escape_for_html(text: str) -> str:
-    """Plain text for an HTML page."""
-    return html.escape(str(text), quote=True)

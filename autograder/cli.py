@@ -17,18 +17,17 @@ from autograder.judge import MODES, Report, UsageError, judge
 
 def render_table(report: Report) -> str:
     """The report as a table a person reads in a terminal."""
-    lines = [
-        f"{report.assignment}: {report.submission}  (seed {report.seed})",
-        "",
-        f"{'test':<28} {'status':<8} {'score':>11}  message",
-        "-" * 100,
-    ]
+    lines = [f"{report.assignment}: {report.submission}  (seed {report.seed})", ""]
+    if report.unreadable:
+        lines += [f"NOT GRADED: the file could not be read: {report.unreadable}", ""]
+    lines += [f"{'test':<28} {'status':<8} {'score':>11}  message", "-" * 100]
     for t in report.tests:
         score = f"{t.score:g}/{t.max_score:g}"
         message = "" if t.status == "passed" else t.message
         lines.append(f"{t.id:<28} {t.status:<8} {score:>11}  {message}")
     lines += ["-" * 100, f"{'total':<37} {report.score:>11g}/{report.max_score:g}"]
-    lines += [f"note: {n}" for n in report.notes]
+    said = report.unreadable or "\0"
+    lines += [f"note: {n}" for n in report.notes if said not in n]
     return "\n".join(lines)
 
 

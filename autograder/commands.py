@@ -100,6 +100,13 @@ def cmd_grade(args) -> int:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(130)
+    from autograder.summary import class_table
+
+    print(class_table(course.root, assignment.name, run.reports, run.previous))
+    for student in run.judged:
+        if run.reports[student].get("unreadable"):
+            print(f"{student}: not graded, the file could not be read: "
+                  f"{run.reports[student]['unreadable']}")  # fmt: skip
     print(f"{len(run.judged)} submissions judged, {len(run.reports) - len(run.judged)} "
           "unchanged since the last run (reports reused).")  # fmt: skip
     print(f"scores written to {run.csv_path} and to the gradebook ({course.db_url})")

@@ -14,6 +14,7 @@ import warnings
 from pathlib import Path
 
 from autograder.course import Assignment, Course
+from autograder.intake import apply_late_penalty
 
 
 def _with_env_bin_on_path(env: dict) -> dict:
@@ -65,8 +66,10 @@ def ensure_registered(assignment: Assignment) -> None:
         )  # fmt: skip
 
 
-def record(gb, assignment: Assignment, data: dict) -> None:
-    """Set the auto score of every graded test cell from the report (idempotent)."""
+def record(gb, assignment: Assignment, data: dict, late_plugin=None) -> None:
+    """Set the auto score of every graded test cell from the report (idempotent), then the
+    late penalty as nbgrader's ``AssignLatePenalties`` would (``late_plugin``, built once per
+    run with ``autograder.intake.late_penalty_plugin``)."""
     from nbgrader.api import MissingEntry
 
     student = data["student"]
@@ -83,4 +86,7 @@ def record(gb, assignment: Assignment, data: dict) -> None:
         grade = grades.get(test["id"])
         if grade is not None:  # a test without a cell has nothing to record
             grade.auto_score = min(float(test["score"]), float(grade.max_score))
+            grade.needs_manual_grade = False
     gb.db.commit()
+    if late_plugin is not None:
+        apply_late_penalty(gb, assignment.name, student, late_plugin)

@@ -25,6 +25,7 @@ from pathlib import Path
 from autograder import autograded
 from autograder.course import Assignment, Submitted, atomic_write, sha256
 from autograder.gradebook import ensure_registered, open_gradebook, record, run_nbgrader
+from autograder.intake import late_penalty_plugin
 from autograder.judge import UsageError, judge
 from autograder.reports import ReportStore
 from autograder.sandbox import Limits, cap_own_memory
@@ -46,6 +47,7 @@ class ClassRun:
     remaining: int = 0
     interrupted: bool = False
     csv_path: Path | None = None
+    late_plugin: object = None  # nbgrader's late-penalty plugin as the course configures it
 
 
 def grade_class(
@@ -72,7 +74,7 @@ def grade_class(
         )
     ensure_registered(assignment)
     store = ReportStore(assignment)
-    run = ClassRun(assignment)
+    run = ClassRun(assignment, late_plugin=late_penalty_plugin(assignment.course.root))
     todo: dict[str, tuple[Submitted, str, dict | None]] = {}
     for student, sub in subs.items():
         if sub.note:
@@ -138,7 +140,7 @@ def _record(run: ClassRun, gb, data: dict) -> None:
         run.grader_errors[student] = data["grader_error"]
         return
     try:
-        record(gb, run.assignment, data)
+        record(gb, run.assignment, data, run.late_plugin)
     except Exception as exc:  # noqa: BLE001
         gb.db.rollback()
         run.grader_errors[student] = f"recording in the gradebook failed: {exc!r}"

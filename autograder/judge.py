@@ -40,6 +40,7 @@ class Report:
     tests: list[TestResult]
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    unreadable: str | None = None  # why the file could not be read (then no test ran)
     # Measurements for the instructor, not part of the report's JSON: the most memory the
     # sandbox held at once (bytes, when a cgroup measured it) and workers started again.
     sandbox_peak_bytes: int | None = None
@@ -62,6 +63,7 @@ class Report:
             "max_score": self.max_score,
             "tests": [t.as_dict() for t in self.tests],
             "notes": list(self.notes),
+            **({"unreadable": self.unreadable} if self.unreadable else {}),
         }
 
 
@@ -81,11 +83,17 @@ def resolve_assignment(path: Path, assignment: str | None) -> str:
             )
         return assignment
     known = {s.assignment: s.functions for s in available_suites()}
+    problem = None
     try:
         sub = read_submission(path)
-    except SubmissionError:  # unreadable: the file name alone may still tell
-        sub = Submission(path, [])
+    except SubmissionError as exc:  # unreadable: the file name alone may still tell
+        sub, problem = Submission(path, []), exc
     guess = infer_assignment(sub, known)
+    if guess is None and problem is not None:
+        raise UsageError(
+            f"{path} could not be read: {str(problem).rstrip('.')} (pass --assignment to get "
+            "a report anyway)."
+        )
     if guess is None:
         raise UsageError(
             f"cannot tell which assignment {path} answers; pass --assignment "
@@ -126,7 +134,9 @@ def judge(
     try:
         sub = read_submission(path)
     except SubmissionError as exc:
-        report.tests = _all_tests(suite, "error", f"Your submission could not be read: {exc}")
+        report.unreadable = str(exc)
+        report.notes.append(f"Your submission could not be read: {exc}")
+        report.tests = _all_tests(suite, "error", "not graded: the file could not be read.")
         report.seconds = time.monotonic() - started
         return report
     report.tests = _run_suite(suite, path, sub.cells, seed, mode, limits, report)

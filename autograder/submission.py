@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 MAX_BYTES = 50 * 1024**2
+MAX_CELLS = 2000  # a notebook of this course has under 150 cells
 
 
 class SubmissionError(Exception):
@@ -65,6 +66,11 @@ def split_python_cells(text: str) -> list[str]:
 def parse_notebook(path: Path, text: str) -> Submission:
     try:
         doc = json.loads(text)
+    except RecursionError:
+        raise SubmissionError(
+            "the notebook's JSON is nested far deeper than any notebook; re-download it from "
+            "Jupyter (File > Download) and submit again."
+        ) from None
     except json.JSONDecodeError as exc:
         raise SubmissionError(
             f"the notebook is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
@@ -78,6 +84,11 @@ def parse_notebook(path: Path, text: str) -> Submission:
         cells = [c for ws in doc["worksheets"] if isinstance(ws, dict) for c in ws.get("cells", [])]
     if not isinstance(cells, list):
         raise SubmissionError("the file is JSON but not a notebook (no cells found).")
+    if len(cells) > MAX_CELLS:
+        raise SubmissionError(
+            f"the notebook has {len(cells)} cells, over the limit of {MAX_CELLS}: submit the "
+            "assignment's notebook, with your answers in its cells."
+        )
     sources = []
     for cell in cells:
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":

@@ -205,3 +205,129 @@ def test_ctrl_c_stops_at_once_keeps_finished_reports_and_resumes(tmp_path, good)
     assert f"{len(students) - len(kept)} submissions judged, {len(kept)} unchanged" in rerun.stdout
     assert all((store / f"{s}.json").read_text() == text for s, text in kept.items())
     assert set(scores(course)) == set(students)
+
+
+# ----------------------------------------------------------------------------- the command
+
+
+def run_cli(course: Course, *args: str, env_extra: dict | None = None):
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    env.update(env_extra or {})
+    cmd = [sys.executable, "-m", "autograder", *args]
+    return subprocess.run(cmd, cwd=course.root, env=env, capture_output=True, text=True)
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_without_a_sandbox_grade_refuses_and_changes_nothing_unless_told(tmp_path, good):
+    course = build_course(tmp_path / "course")
+    write_submission(course, "ann", good)
+    before = snapshot(course.root)
+    refused = run_cli(course, "grade", DEMO_ASSIGNMENT, "--fast", "--no-progress",
+                      env_extra={"LAYERLAB_NO_BWRAP": "1"})  # fmt: skip
+    assert refused.returncode == 2, refused.stderr
+    assert "bubblewrap" in refused.stderr and "--no-sandbox" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert snapshot(course.root) == before, "a refused run changed the course directory"
+    allowed = run_cli(course, "grade", DEMO_ASSIGNMENT, "--fast", "--no-progress", "--no-sandbox",
+                      env_extra={"LAYERLAB_NO_BWRAP": "1"})  # fmt: skip
+    assert allowed.returncode == 0, allowed.stderr[-3000:]
+    assert "WARNING" in allowed.stderr and "WITHOUT isolation" in allowed.stderr
+    assert scores(course)["ann"] == SUITE.max_score
+
+
+def test_an_unreadable_notebook_is_named_once_on_the_console_and_in_the_report(tmp_path, good):
+    course = build_course(tmp_path / "course")
+    write_submission(course, "ann", good)
+    folder = course.root / "submitted" / "bob" / DEMO_ASSIGNMENT
+    folder.mkdir(parents=True)
+    broken = folder / f"{SUITE.notebook}.ipynb"
+    broken.write_text('{"cells": [ {"cell_type": "code", "sour')
+    graded = run_cli(course, "grade", DEMO_ASSIGNMENT, "--fast", "--no-progress")
+    assert graded.returncode == 0, graded.stderr[-3000:]
+    assert (
+        "bob: not graded, the file could not be read: the notebook is not valid JSON"
+        in graded.stdout
+    )
+    report = json.loads(course.assignment(DEMO_ASSIGNMENT).report_path("bob").read_text())
+    assert "not valid JSON" in report["unreadable"]
+    assert sum("not valid JSON" in n for n in report["notes"]) == 1
+    assert not any("not valid JSON" in t["message"] for t in report["tests"])
+    anonymous = shutil.copy(broken, tmp_path / "mywork.ipynb")  # the name says nothing either
+    alone = run_cli(course, "judge", str(anonymous))
+    assert alone.returncode == 2 and "not valid JSON" in alone.stderr, alone.stderr
+    table = run_cli(course, "judge", str(broken), "--assignment", DEMO_ASSIGNMENT).stdout
+    assert table.count("not valid JSON") == 1, table
+
+
+def canvas_download(path: Path, files: list[tuple[str, bytes, tuple]]) -> Path:
+    """A zip as Canvas's "Download Submissions" makes it: ``lastfirst[_LATE]_ID_SUB_name``."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data, when in files:
+            zf.writestr(zipfile.ZipInfo(name, date_time=when), data)
+    return path
+
+
+def test_a_resubmission_replaces_the_old_score_with_names_late_and_times_in_nbgrader(
+    tmp_path, good, buggy
+):
+    import nbformat
+
+    course = build_course(tmp_path / "course")
+    a1 = course.assignment(DEMO_ASSIGNMENT)
+    config = course.root / "nbgrader_config.py"
+    config.write_text(
+        config.read_text().replace('penalty_method = "none"', 'penalty_method = "zero"')
+    )
+
+    def nb(cells) -> bytes:
+        return nbformat.writes(student_notebook(course, DEMO_ASSIGNMENT, cells)).encode()
+
+    early, late = (2026, 11, 18, 9, 30, 0), (2026, 11, 21, 16, 4, 0)
+    name = f"{SUITE.notebook}.ipynb"
+    first = canvas_download(tmp_path / "first.zip", [
+        (f"lovelaceada_1001_501_{name}", nb(good), early),
+        (f"turingalan_1002_502_{name}", nb(buggy), early),
+    ])  # fmt: skip
+    second = canvas_download(tmp_path / "second.zip", [
+        (f"lovelaceada_1001_501_{name}", nb(good), early),
+        (f"turingalan_1002_602_{SUITE.notebook}-1.ipynb", nb(good), early[:3] + (12, 0, 0)),
+        (f"hopperg_LATE_1003_603_{name}", nb(good), late),
+    ])  # fmt: skip
+    due = "2026-11-20 23:59 UTC"
+    for download in (first, second):
+        collected = run_cli(course, "collect", DEMO_ASSIGNMENT, str(download), "--due", due)
+        assert collected.returncode == 0, collected.stderr[-3000:]
+        graded = run_cli(course, "grade", DEMO_ASSIGNMENT, "--fast", "--no-progress")
+        assert graded.returncode == 0, graded.stderr[-3000:]
+        if download is first:
+            assert 0 < scores(course)["1002"] < SUITE.max_score
+    assert "1002" in collected.stdout  # the replacement is said
+    report = json.loads(a1.report_path("1002").read_text())
+    assert report["submission"] == f"submitted/1002/{DEMO_ASSIGNMENT}/{name}"
+    assert scores(course)["1002"] == SUITE.max_score, "the old score was kept"
+    assert len(list((course.root / "submitted" / "1002" / DEMO_ASSIGNMENT).glob("*.ipynb"))) == 1
+    exported = run_nbgrader_export(course)
+    rows = {r["student_id"]: r for r in exported}
+    assert rows["1001"]["last_name"] == "lovelaceada" and rows["1003"]["last_name"] == "hopperg"
+    assert rows["1002"]["timestamp"] == "2026-11-18 12:00:00"
+    assert rows["1003"]["timestamp"] == "2026-11-21 16:04:00"
+    assert {r["duedate"] for r in rows.values()} == {"2026-11-20 23:59:00"}
+    assert float(rows["1003"]["raw_score"]) == SUITE.max_score
+    assert float(rows["1003"]["late_submission_penalty"]) == SUITE.max_score  # policy "zero"
+    assert float(rows["1001"]["late_submission_penalty"]) == 0
+
+
+def run_nbgrader_export(course: Course) -> list[dict]:
+    import csv
+
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    out = course.root / "export.csv"
+    done = subprocess.run([sys.executable, "-m", "nbgrader", "export", f"--to={out}"],
+                          cwd=course.root, env=env, capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return list(csv.DictReader(out.open()))
