@@ -220,13 +220,21 @@ def affine_relu_test(t: TestContext):
 # ----------------------------------------------------------------------------- regularization
 
 
+def _arr64(value) -> np.ndarray:
+    """``value`` as a float64 array (NaN when it is not numeric), for masking only."""
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return np.full(np.shape(value) or (1,), np.nan)
+
+
 def _check_reg(t: TestContext, name: str, penalty, gradient, bugs):
     """``bugs(W, reg)`` gives ``{"loss": [Bug...], "dW": [Bug...]}``."""
     regs = [0.0, float(t.rng.uniform(0.05, 0.9)), float(t.rng.uniform(1.5, 4.0)), 1.0]
     for k, shape in enumerate(DOMAIN["regularization"]["shapes"]):
         W = checks.away_from_kinks(t.rng.standard_normal(shape), [0.0], margin=1e-2)
         if name == "l2_regularization" and W.size > 1:
-            W = _with_zeros(t.rng, W)
+            W = _with_zeros(t.rng, W)  # l1's derivative at its kink 0 is free: never tested
         reg = regs[k % len(regs)]
         value = t.call(name, W, reg)
         loss, dW = t.tuple_of(name, value, 2)
@@ -236,7 +244,8 @@ def _check_reg(t: TestContext, name: str, penalty, gradient, bugs):
         checks.expect(t, f"{name} loss ({where})", loss, penalty(W, reg),
                       tol=checks.reduction(W.size + 2), factors=factors,
                       bugs=lambda W=W, reg=reg: bugs(W, reg)["loss"])  # fmt: skip
-        checks.expect(t, f"{name} dW ({where})", dW, gradient(W, reg), tol=checks.exact(),
+        expected = gradient(W, reg)
+        checks.expect(t, f"{name} dW ({where})", dW, expected, tol=checks.exact(),
                       factors=factors, bugs=lambda W=W, reg=reg: bugs(W, reg)["dW"])  # fmt: skip
 
 
@@ -267,7 +276,7 @@ def l1_regularization_test(t: TestContext):
         t,
         "l1_regularization",
         lambda W, reg: reg * math.fsum(np.abs(W.ravel()).tolist()),
-        lambda W, reg: reg * np.where(W > 0, 1.0, -1.0),
+        lambda W, reg: reg * np.sign(W),
         lambda W, reg: {
             "dW": [
                 Bug(
@@ -297,6 +306,9 @@ def _softmax_cases(t: TestContext):
             sign = np.where(np.arange(N) % 2 == 0, 40.0, -40.0)
             confident[np.arange(N), y] += sign
             yield "the label's score 40 above or below the rest", confident, y
+            wide = x.copy()
+            wide[np.arange(N), y] -= 1000.0
+            yield "the label's score 1000 below the rest", wide, y
 
 
 @SUITE.test("softmax_loss", points=1, functions=["softmax_loss"])
@@ -364,9 +376,22 @@ def _step_tol(*terms) -> checks.Tol:
     return checks.Tol(4 * len(terms) * EPS, 4 * len(terms) * EPS * scale, "one update step")
 
 
+def _without_config(t: TestContext, name: str, expected_step):
+    """``name(w, dw)`` with config omitted (its default None): the defaults apply, and a
+    config dict comes back."""
+    w, dw = t.rng.standard_normal((3, 2)), t.rng.standard_normal((3, 2))
+    next_w, config = t.tuple_of(name, t.call(name, w, dw), 2)
+    _config_out(t, name, config)
+    step = expected_step(dw)
+    checks.expect(t, f"{name} next_w with config omitted (defaults)", next_w, w + step,
+                  tol=_step_tol(w, step))  # fmt: skip
+
+
 @SUITE.test("sgd", points=1, functions=["sgd"])
 def sgd_test(t: TestContext):
-    """sgd: w - learning_rate·dw for several steps; default 1e-2, tiny and large rates."""
+    """sgd: w - learning_rate·dw for several steps; default 1e-2, tiny and large rates;
+    config omitted."""
+    _without_config(t, "sgd", lambda dw: -1e-2 * dw)
     rates = [None, 1e-8, float(t.rng.uniform(0.01, 0.5)), float(t.rng.uniform(1.5, 10.0))]
     for shape, lr in zip(DOMAIN["sgd"]["shapes"], rates, strict=True):
         config = {} if lr is None else {"learning_rate": lr}
@@ -451,7 +476,8 @@ def _run_momentum(t: TestContext, shape, config, lr, mu, steps, label):
 @SUITE.test("sgd_momentum", points=2, functions=["sgd_momentum"])
 def sgd_momentum_test(t: TestContext):
     """sgd_momentum: consecutive steps (velocity carried in config) with momentum 0, 0.999,
-    an ordinary value and the defaults 1e-2 / 0.9."""
+    an ordinary value and the defaults 1e-2 / 0.9; config omitted."""
+    _without_config(t, "sgd_momentum", lambda dw: 0.9 * np.zeros_like(dw) - 1e-2 * dw)
     lr = float(t.rng.uniform(0.02, 0.3))
     mu = float(t.rng.uniform(0.5, 0.95))
     _run_momentum(t, (4, 6), {"learning_rate": lr, "momentum": mu}, lr, mu, 4,
@@ -464,6 +490,17 @@ def sgd_momentum_test(t: TestContext):
 
 
 # ----------------------------------------------------------------------------- initialization
+
+
+def _check_exact_scale(t: TestContext, W: np.ndarray, seed: int, std: float, scheme: str):
+    """When the weights are ``c * rng.standard_normal(shape)`` (the usual way, and what
+    ``rng.normal(0, std, shape)`` computes), ``|c|`` must be ``std`` to a few ulps: a scale
+    rounded to float32 is invisible to the statistics above but not here."""
+    z = np.random.default_rng(seed).standard_normal(W.shape)
+    c = float(np.median(W / z))
+    if np.max(np.abs(W - c * z)) <= 4 * EPS * float(np.max(np.abs(W))):
+        checks.expect(t, f"init_weights scale of rng.standard_normal ({scheme})", abs(c), std,
+                      tol=checks.exact())  # fmt: skip
 
 
 @SUITE.test("init_weights", points=2, functions=["init_weights"])
@@ -519,6 +556,7 @@ def init_weights_test(t: TestContext):
             f"init_weights({scheme!r}, fan_in={fan_in}, fan_out={fan_out}): the standard "
             f"deviation should be {std:.4g}; yours is {s:.4g}.{hint}",
         )
+        _check_exact_scale(t, W, seed, std, scheme)
         kurt = float(stats.kurtosis(W.ravel(), fisher=False))
         t.check(
             f"init_weights normal ({scheme})",
@@ -657,6 +695,35 @@ def _check_model_loss(t, cls, net, params, X, y, reg, L, label_extra=""):
     )
 
 
+def _check_defaults(t: TestContext, cls: str, dims: list[int], weight_scale: float, **required):
+    """``cls(**required)`` uses the documented defaults: the shapes of ``dims``, weights of
+    std ``weight_scale`` and reg = 0 (the loss is the data loss alone)."""
+    net = _build(t, cls, **required)
+    params = _params_dict(t, cls, net)
+    L = len(dims) - 1
+    shapes = {f"W{i}": (dims[i - 1], dims[i]) for i in range(1, L + 1)}
+    shapes |= {f"b{i}": (dims[i],) for i in range(1, L + 1)}
+    got = {k: np.shape(v) for k, v in params.items()}
+    if not t.check(f"{cls} default sizes", got == shapes,
+                   f"{cls}({', '.join(f'{k}={v!r}' for k, v in required.items())}) should use "
+                   f"the default sizes, giving params {shapes}; it gives {got}."):  # fmt: skip
+        return
+    z = np.concatenate([np.ravel(params[f"W{i}"]) for i in range(1, L + 1)])
+    s = float(np.std(z))
+    t.check(
+        f"{cls} default weight_scale",
+        abs(s / weight_scale - 1) < 6 / math.sqrt(2 * z.size),
+        f"{cls}: the default weight_scale is {weight_scale:g}; the weights' std is {s:.4g}.",
+    )
+    X = t.rng.standard_normal((3, dims[0]))
+    y = t.rng.integers(0, dims[-1], 3)
+    value = t.call((net, "loss"), X, y)
+    loss = t.tuple_of(f"{cls}.loss(X, y)", value, 2)[0]
+    p = {k: _arr64(v) for k, v in params.items()}
+    ref = float(O.net_loss(p, X, y, 0.0, L))
+    checks.expect(t, f"{cls}.loss with the default reg (0)", loss, ref, tol=_net_tol(p, X, L))
+
+
 def _check_init(t, cls, net, dims, weight_scale, seed_again):
     L = len(dims) - 1
     names = [f"{k}{i}" for i in range(1, L + 1) for k in ("W", "b")]
@@ -721,13 +788,14 @@ def _check_init(t, cls, net, dims, weight_scale, seed_again):
 @SUITE.test("two_layer_init", points=1, functions=["TwoLayerNet"])
 def two_layer_init_test(t: TestContext):
     """TwoLayerNet: parameter names and shapes, N(0, weight_scale²) weights, zero biases, seed
-    (0 and a drawn one)."""
+    (0 and a drawn one), the default arguments."""
     for seed in (0, _seed(t)):
         D, H, C, ws = 120, 80, 30, float(t.rng.uniform(0.01, 0.1))
         kw = dict(input_dim=D, hidden_dim=H, num_classes=C, weight_scale=ws, reg=0.0, seed=seed)
         net = _build(t, "TwoLayerNet", **kw)
         again = _build(t, "TwoLayerNet", **kw)
         _check_init(t, "TwoLayerNet", net, [D, H, C], ws, again)
+    _check_defaults(t, "TwoLayerNet", [64, 100, 10], 1e-3)
 
 
 @SUITE.test("two_layer_loss", points=3, functions=["TwoLayerNet"])
@@ -746,7 +814,8 @@ def two_layer_loss_test(t: TestContext):
 
 @SUITE.test("fc_init", points=1, functions=["FullyConnectedNet"])
 def fc_init_test(t: TestContext):
-    """FullyConnectedNet: names W1..WL, b1..bL, shapes, N(0, weight_scale²) weights, seed."""
+    """FullyConnectedNet: names W1..WL, b1..bL, shapes, N(0, weight_scale²) weights, seed,
+    the default arguments."""
     for (hidden, D, C), seed in zip([([30, 20, 40], 50, 7), ([60], 25, 4)], (0, _seed(t)),
                                     strict=True):  # fmt: skip
         ws = float(t.rng.uniform(0.01, 0.1))
@@ -756,6 +825,7 @@ def fc_init_test(t: TestContext):
         net = _build(t, "FullyConnectedNet", **kw)
         again = _build(t, "FullyConnectedNet", **kw)
         _check_init(t, "FullyConnectedNet", net, [D, *hidden, C], ws, again)
+    _check_defaults(t, "FullyConnectedNet", [64, 20, 10], 1e-2, hidden_dims=[20])
 
 
 @SUITE.test("fc_loss", points=3, functions=["FullyConnectedNet"])
