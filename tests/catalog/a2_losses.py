@@ -1119,6 +1119,32 @@ def train_linear_classifier(X, y, loss_fn_name="softmax", learning_rate=1e-1, re
 """
         },
     ),
+    Entry(
+        "train_epochs_shuffled",
+        "zero initialization and shuffled passes without replacement (legacy RandomState): the "
+        "docstring asks for W = 0.001 * standard normal and batches drawn with replacement",
+        {
+            "train_linear_classifier": """
+def train_linear_classifier(X, y, loss_fn_name="softmax", learning_rate=1e-1, reg=1e-4,
+                            num_iters=1000, batch_size=200, seed=0):
+    fn = softmax_loss_vectorized if loss_fn_name == "softmax" else svm_loss_vectorized
+    rs = np.random.RandomState(seed)
+    N, D = X.shape
+    W = np.zeros((D, np.max(y) + 1))
+    history = np.zeros(num_iters)
+    order = rs.permutation(N)
+    pos = 0
+    for it in range(num_iters):
+        if pos + batch_size > N:
+            order, pos = rs.permutation(N), 0
+        idx = order[pos:pos + batch_size]
+        pos += batch_size
+        history[it], dW = fn(W, X[idx], y[idx], reg)
+        W -= learning_rate * dW
+    return W, history
+"""
+        },
+    ),
     # ------------------------------------------------------------------ edges (edits)
     edit(
         "softmax_loss_naive_no_max_shift",
@@ -1487,32 +1513,6 @@ def cross_entropy(p, q, base=2):
 def kl_divergence(p, q, base=2):
     return cross_entropy(p, q, base) - entropy(p, base)
 """,
-        },
-    ),
-    Entry(
-        "train_epochs_shuffled",
-        "train_linear_classifier with zero init, shuffled passes without replacement, "
-        "legacy RandomState",
-        {
-            "train_linear_classifier": """
-def train_linear_classifier(X, y, loss_fn_name="softmax", learning_rate=1e-1, reg=1e-4,
-                            num_iters=1000, batch_size=200, seed=0):
-    fn = softmax_loss_vectorized if loss_fn_name == "softmax" else svm_loss_vectorized
-    rs = np.random.RandomState(seed)
-    N, D = X.shape
-    W = np.zeros((D, np.max(y) + 1))
-    history = np.zeros(num_iters)
-    order = rs.permutation(N)
-    pos = 0
-    for it in range(num_iters):
-        if pos + batch_size > N:
-            order, pos = rs.permutation(N), 0
-        idx = order[pos:pos + batch_size]
-        pos += batch_size
-        history[it], dW = fn(W, X[idx], y[idx], reg)
-        W -= learning_rate * dW
-    return W, history
-"""
         },
     ),
 ]

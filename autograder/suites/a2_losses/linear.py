@@ -102,17 +102,27 @@ def linear_test(name: str, hinge: bool):
 
 def stability_test(name: str):
     def run(t: TestContext) -> None:
-        for N, D, C, reg in [(6, 4, 5, 0.0), (1, 3, 3, 0.0), (5, 2, 4, 1e-9)]:
-            W, X, y = shifted_problem(t.rng, N, D, C)
+        cases = [
+            (6, 4, 5, 0.0, False),
+            (1, 3, 3, 0.0, False),
+            (5, 2, 4, 1e-9, False),
+            (4, 3, 5, 0.0, True),
+        ]
+        for N, D, C, reg, spread in cases:
+            W, X, y = shifted_problem(t.rng, N, D, C, spread=spread)
             loss, dW = c.loss_pair(t, name, W, X, y, reg)
             checks.no_fp_warnings(t, name, "scores shifted by up to 1e4")
             expected, ref = _reference(X, W, y, reg, hinge=False)
             loss_tol, grad_tol = linear_tols(W, X, grad_scale=1.0 / N)
-            where = f"(scores shifted by up to 1e4, N={N}, D={D}, C={C}, reg={reg:g})"
+            what = "scores 2e4 apart" if spread else "scores shifted by up to 1e4"
+            where = f"({what}, N={N}, D={D}, C={C}, reg={reg:g})"
             checks.expect(t, f"{name} loss {where}", loss, expected, tol=loss_tol)
             checks.expect(t, f"{name} dW {where}", dW, ref, tol=grad_tol)
 
-    run.__doc__ = f"{name}: score rows shifted by up to 1e4: exact values, no fp warnings."
+    run.__doc__ = (
+        f"{name}: score rows shifted by up to 1e4, or spread 2e4 apart: exact values, no fp "
+        "warnings."
+    )
     return run
 
 

@@ -174,14 +174,20 @@ def linear_problem(rng, N, D, C, hinge: bool):
     raise RuntimeError("could not draw a hinge problem away from the kinks")
 
 
-def shifted_problem(rng, N, D, C, shift=1e4):
+def shifted_problem(rng, N, D, C, shift=1e4, spread=False):
     """A softmax problem whose score rows are shifted by up to ``shift`` either way: feature 0
-    is a per-example offset in [-1, 1] and its weights are ``shift`` for every class."""
+    is a per-example offset in [-1, 1] and its weights are ``shift`` for every class. With
+    ``spread`` those weights run from ``-shift`` to ``shift`` instead, so each row's scores
+    are up to ``2 shift`` apart (exp of the largest minus the smallest overflows), and the
+    labels are the top classes (the loss stays finite even when computed as -log p)."""
     W = 0.5 * rng.standard_normal((D, C))
-    W[0] = shift
+    W[0] = rng.permutation(np.linspace(-shift, shift, C)) if spread else shift
     X = rng.standard_normal((N, D))
     X[:, 0] = rng.uniform(-1.0, 1.0, N)
     X[0, 0], X[-1, 0] = 1.0, -1.0
+    if spread:  # the correct class on top: its probability is 1, the others underflow to 0
+        X[:, 0] = np.sign(X[:, 0]) * rng.uniform(0.5, 1.0, N)
+        return W, X, np.argmax(X @ W, axis=1).astype(np.int64)
     return W, X, labels(rng, N, C)
 
 

@@ -108,26 +108,36 @@ def test_softmax_loss(t: TestContext) -> None:
 
 
 def test_softmax_loss_stability(t: TestContext) -> None:
-    """softmax_loss: rows shifted by up to 1e4 (both signs): exact values, no fp warnings."""
+    """softmax_loss: rows shifted by up to 1e4 (both signs) or spread from -1e4 to 1e4: exact
+    values, no fp warnings."""
     N, C = 6, 5
-    offsets = [np.full(N, 1e4), np.full(N, -1e4), t.rng.uniform(-1e4, 1e4, size=N)]
+    offsets = [np.full(N, 1e4), np.full(N, -1e4), t.rng.uniform(-1e4, 1e4, size=N), None]
     for k, off in enumerate(offsets):
         y = labels(t.rng, N, C)
-        x = 3.0 * t.rng.standard_normal((N, C)) + off[:, None]
+        if off is None:  # rows from -1e4 to 1e4, correct on top: exp(max - min) overflows
+            x = np.stack([t.rng.permutation(np.linspace(-1e4, 1e4, C)) for _ in range(N)])
+            y = np.argmax(x, axis=1).astype(np.int64)
+        else:
+            x = 3.0 * t.rng.standard_normal((N, C)) + off[:, None]
         loss, dx = c.loss_pair(t, "softmax_loss", x, y)
         checks.no_fp_warnings(t, "softmax_loss", "scores shifted by up to 1e4")
-        what = ["+1e4", "-1e4", "up to 1e4 per row"][k]
+        what = [
+            "shifted by +1e4",
+            "shifted by -1e4",
+            "shifted by up to 1e4 per row",
+            "from -1e4 to 1e4 in every row, the correct one on top",
+        ][k]
         mag = float(np.max(np.abs(x)))
         checks.expect(
             t,
-            f"softmax_loss loss (scores shifted by {what})",
+            f"softmax_loss loss (scores {what})",
             loss,
             softmax_oracle(x, y),
             tol=sum_tol(N * C, mag),
         )
         checks.expect(
             t,
-            f"softmax_loss dx (scores shifted by {what})",
+            f"softmax_loss dx (scores {what})",
             dx,
             softmax_grad(x, y),
             tol=Tol(8 * EPS * C, 8 * EPS * C * mag / N, "softmax - onehot"),

@@ -80,10 +80,58 @@ def _check_run(t, loss_name, kw, W, history, D, C, held) -> None:
     )
 
 
+DEFAULTS = dict(
+    loss_fn_name="softmax", learning_rate=1e-1, reg=1e-4, num_iters=1000, batch_size=200, seed=0
+)
+
+
+def _init_ok(W, D: int, C: int) -> bool:
+    """W looks like 0.001 * standard normal of shape (D, C) (at least 60 entries: the sample
+    standard deviation is then within 20% of 0.001 with overwhelming probability)."""
+    if not (isinstance(W, np.ndarray) and W.dtype == np.float64 and W.shape == (D, C)):
+        return False
+    return bool(np.all(np.isfinite(W)) and 0.8e-3 < float(np.std(W)) < 1.2e-3)
+
+
+def _edges(t: TestContext) -> None:
+    """The defaults are the documented ones; num_iters = 0 returns the initialization; a
+    learning rate of 0 leaves it unchanged. A small problem (N = 60 < batch_size, C = 5)."""
+    D, C, N = 12, 5, 60
+    X = t.rng.standard_normal((N, D))
+    y = t.rng.permutation(np.arange(N) % C).astype(np.int64)
+    W_default = t.tuple_of(NAME, c.call(t, NAME, X, y), 2)[0]
+    W_explicit = t.tuple_of(NAME, c.call(t, NAME, X, y, **DEFAULTS), 2)[0]
+    t.check(
+        f"{NAME} defaults",
+        isinstance(W_default, np.ndarray)
+        and np.shape(W_default) == (D, C)
+        and checks.same(W_default, W_explicit),
+        f"{NAME}(X, y) must equal {NAME}(X, y, "
+        + ", ".join(f"{k}={v!r}" for k, v in DEFAULTS.items())
+        + f") with W of shape (D, C) = {(D, C)} (C = y.max() + 1): keep the "
+        "documented defaults; batches are drawn with replacement, so batch_size may exceed N.",
+    )
+    W0 = t.tuple_of(NAME, c.call(t, NAME, X, y, num_iters=0, seed=int(t.rng.integers(2**31))), 2)[0]
+    t.check(
+        f"{NAME} initialization",
+        _init_ok(W0, D, C),
+        f"{NAME} with num_iters=0 must return the initialization W = 0.001 * standard normal "
+        f"of shape {(D, C)} in float64 (got standard deviation "
+        f"{float(np.std(np.asarray(W0, dtype=np.float64))):.3g}).",
+    )
+    W_lr0 = t.tuple_of(NAME, c.call(t, NAME, X, y, learning_rate=0.0, num_iters=5, seed=3), 2)[0]
+    t.check(
+        f"{NAME} learning_rate 0",
+        _init_ok(W_lr0, D, C),
+        f"{NAME} with learning_rate=0.0 must leave W at its initialization (0.001 * standard "
+        "normal): the update is W -= learning_rate * dW.",
+    )
+
+
 def test_train_linear_classifier(t: TestContext) -> None:
     """train_linear_classifier on digits: held-out accuracy >= 0.90 (softmax and svm), float64
     W of shape (D, C), loss history, first loss ~ log C / C - 1, seed 0 and another seed each
-    give the same W twice."""
+    give the same W twice; the documented defaults, num_iters = 0 and learning_rate = 0."""
     Xtr, ytr, Xheld, yheld = _digits(t.rng)
     D, C = Xtr.shape[1], 10
     for loss_name, kw in SETTINGS.items():
@@ -99,6 +147,7 @@ def test_train_linear_classifier(t: TestContext) -> None:
             for _ in range(2)
         ]
         checks.deterministic(t, NAME, again[0], again[1], f"seed={seed}")
+    _edges(t)
 
 
 def register(suite: Suite) -> None:
