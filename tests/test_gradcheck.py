@@ -4,7 +4,8 @@ diagnosed, the numeric helpers are exact where they should be.
 Layout:
 1. ``LAYERS``: correct forward/backward pairs; each passes ``check_layer`` (screen and full).
 2. Wrong gradients, one test per kind, asserting the rejection and the diagnosis text.
-3. Properties of ``rel_error``, ``numerical_gradient(_array)``, ``away_from_kinks``, ``compare``.
+3. Properties of ``slope``, ``gradient_estimate``, ``away_from_kinks``, ``compare``, and of a1's
+   given tools (``layerlab.given.a1_activations``: ``rel_error``, ``numerical_gradient(_array)``).
 4. The full human-readable report, printed so the test log shows what students see.
 """
 
@@ -20,6 +21,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from layerlab.given.a1_activations import numerical_gradient, numerical_gradient_array, rel_error
 from layerlab.gradcheck import (
     Comparison,
     LayerCheck,
@@ -27,9 +29,8 @@ from layerlab.gradcheck import (
     check_layer,
     compare,
     diagnose,
-    numerical_gradient,
-    numerical_gradient_array,
-    rel_error,
+    gradient_estimate,
+    slope,
 )
 
 FAST = settings(
@@ -947,6 +948,81 @@ def test_one_element_wrong_value_gets_no_made_up_factor():
 
 @FAST
 @given(n=st.integers(1, 6), seed=SEEDS)
+def test_gradient_estimate_of_cubic_is_exact_up_to_round_off(n, seed):
+    """The five-point stencil has no error on polynomials of degree 4 or less, where centred
+    differences are off by h^2 times the third derivative over 6 (1e-4 here)."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0.5, 2.0, n)
+    kept = x.copy()
+    g = gradient_estimate(lambda v: np.sum(v**4), x, step=1e-2)
+    np.testing.assert_allclose(g, 4 * x**3, rtol=1e-9)
+    centred = ((x[0] + 1e-2) ** 4 - (x[0] - 1e-2) ** 4) / 2e-2
+    assert abs(centred - 4 * x[0] ** 3) > 1e-4  # the stencil is not a centred difference
+    assert g.dtype == np.float64 and g.shape == x.shape
+    assert x.tobytes() == kept.tobytes()
+
+
+@FAST
+@given(shape=SHAPES, seed=SEEDS)
+def test_gradient_estimate_with_dout_is_the_vjp(shape, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape)
+    kept = x.copy()
+    dout = rng.standard_normal(shape)
+    g = gradient_estimate(np.tanh, x, dout=dout)
+    np.testing.assert_allclose(g, dout * (1 - np.tanh(x) ** 2), atol=1e-9)
+    w = rng.standard_normal((shape[-1], 3))
+    dout2 = rng.standard_normal((*shape[:-1], 3))
+    vjp = gradient_estimate(lambda v: v @ w, x, dout=dout2)
+    np.testing.assert_allclose(vjp, dout2 @ w.T, atol=1e-9)
+    assert x.tobytes() == kept.tobytes()
+
+
+def test_gradient_estimate_accepts_lists_and_ints_and_never_writes_to_x():
+    x = np.arange(3)
+    seen = []
+    g = gradient_estimate(lambda v: seen.append(v.dtype) or float(v @ v), x)
+    np.testing.assert_allclose(g, [0.0, 2.0, 4.0], atol=1e-9)
+    assert set(seen) == {np.dtype(np.float64)} and x.dtype.kind == "i"
+    np.testing.assert_allclose(gradient_estimate(lambda v: v.sum() ** 2, [1.0, 2.0]), [6.0, 6.0])
+    assert gradient_estimate(lambda v: float(v) ** 2, 3.0).shape == ()
+
+
+def test_slope_is_fourth_order():
+    errors = [abs(slope(lambda t: math.exp(0.3 + t), h) - math.exp(0.3)) for h in (1e-1, 5e-2)]
+    assert 12 < errors[0] / errors[1] < 20  # halving h divides the error by about 2^4 = 16
+
+
+def test_gradient_estimate_rejects_bad_input_and_output_in_one_sentence():
+    with pytest.raises(TypeError, match=r"single number.*pass dout="):
+        gradient_estimate(lambda v: v * 2, np.ones(2))
+    with pytest.raises(ValueError, match=r"dout has shape \(3,\) but f\(x\) has shape \(2,\)"):
+        gradient_estimate(lambda v: v * 2, np.ones(2), dout=np.ones(3))
+    with pytest.raises(TypeError, match="x must be numbers"):
+        gradient_estimate(np.sum, "abc")
+    for bad in (0.0, -1e-5, math.nan):
+        with pytest.raises(ValueError, match="step must be a positive finite number"):
+            slope(lambda t: t, bad)
+
+
+def test_a1_tools_are_not_defined_in_gradcheck_but_forwarded_from_the_given_module():
+    import layerlab.gradcheck as gradcheck
+    from layerlab.given import a1_activations as given
+
+    source = open(gradcheck.__file__).read()
+    for name in ("rel_error", "numerical_gradient", "numerical_gradient_array"):
+        assert f"def {name}(" not in source
+        assert name not in gradcheck.__all__ and name not in vars(gradcheck)
+        assert getattr(gradcheck, name) is getattr(given, name)
+    with pytest.raises(AttributeError, match="no attribute 'rel_errors'"):
+        gradcheck.rel_errors  # noqa: B018
+
+
+# The tests below are of a1's tools as handed out from a2 on (layerlab.given.a1_activations).
+
+
+@FAST
+@given(n=st.integers(1, 6), seed=SEEDS)
 def test_numerical_gradient_of_quadratic(n, seed):
     rng = np.random.default_rng(seed)
     a = rng.standard_normal((n, n))
@@ -1144,9 +1220,7 @@ def test_full_report_shows_what_students_see(capsys):
     assert "2 of 2 entries are off" in db_line
     assert "Hint: it is the reference times 0.25, that is off by a factor 1/N = 0.25." in db_line
     # worst entry values are the real analytic/numeric values at that index
-    numeric_db = numerical_gradient(
-        lambda bb: float(np.sum(affine_forward(x, w, bb)[0] * dout)), b.copy()
-    )
+    numeric_db = gradient_estimate(lambda bb: float(np.sum(affine_forward(x, w, bb)[0] * dout)), b)
     assert f"numeric {numeric_db[cmp_db.worst_index]:.6g}" in db_line
 
     # problems come first, then gradients
