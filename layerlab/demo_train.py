@@ -1,7 +1,8 @@
-"""Demo: train a small two-layer network on the 8x8 digits and save its training curves.
+"""Demo: train a random-feature classifier on the 8x8 digits and save its training curves.
 
 Run ``python -m layerlab.demo_train [--out demo/training_curves.png]``; it takes a few seconds.
-The network here is deliberately compact demo code, not the assignments' layer interface.
+The model is deliberately unlike the assignments' networks and losses: a fixed random cosine
+feature map (never trained) and a linear read-out fitted to one-hot targets by squared error.
 """
 
 from __future__ import annotations
@@ -13,51 +14,50 @@ from pathlib import Path
 import numpy as np
 
 from layerlab.data import load_digits
-from layerlab.train import Trainer, sgd
+from layerlab.train import Trainer
 
 DEFAULT_OUT = Path("demo/training_curves.png")
 
 
-class _TwoLayerNet:
-    """affine -> ReLU -> affine -> softmax cross-entropy, with L2 regularization.
+class RandomFeatureModel:
+    """Scores ``cos(X @ P + phase) @ readout + offset``; only the read-out is trained.
 
-    Inputs ``(N, D)``, scores ``(N, C)``; params W1 ``(D, H)``, b1 ``(H,)``, W2 ``(H, C)``,
-    b2 ``(C,)``.
+    Inputs ``(N, D)``, scores ``(N, C)``. The projection ``P`` ``(D, F)`` and ``phase`` ``(F,)``
+    are drawn once from ``seed`` and kept outside ``params``, which holds ``readout``
+    ``(F, C)`` and ``offset`` ``(C,)``. The training loss is half the squared distance between
+    the scores and the one-hot labels, averaged over the batch, plus ``reg / 2 * ||readout||^2``.
     """
 
-    def __init__(self, input_dim, hidden_dim, num_classes, *, weight_scale=0.1, reg=1e-4, seed=0):
+    def __init__(self, input_dim, num_features, num_classes, *, bandwidth=0.25, reg=1e-4, seed=0):
         rng = np.random.default_rng(seed)
+        self.projection = bandwidth * rng.standard_normal((input_dim, num_features))
+        self.phase = rng.uniform(0.0, 2.0 * np.pi, num_features)
         self.reg = reg
         self.params = {
-            "W1": weight_scale * rng.standard_normal((input_dim, hidden_dim)),
-            "b1": np.zeros(hidden_dim),
-            "W2": weight_scale * rng.standard_normal((hidden_dim, num_classes)),
-            "b2": np.zeros(num_classes),
+            "readout": np.zeros((num_features, num_classes)),
+            "offset": np.zeros(num_classes),
         }
+
+    def features(self, X):
+        """The fixed feature map, ``(N, F)`` scaled so the scores start near one."""
+        width = self.projection.shape[1]
+        return np.sqrt(2.0 / width) * np.cos(X @ self.projection + self.phase)
 
     def loss(self, X, y=None):
+        feats = self.features(X)
         p = self.params
-        hidden = np.maximum(0.0, X @ p["W1"] + p["b1"])
-        scores = hidden @ p["W2"] + p["b2"]
+        predicted = feats @ p["readout"] + p["offset"]
         if y is None:
-            return scores
-        shifted = scores - scores.max(axis=1, keepdims=True)
-        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        n = len(X)
-        loss = -log_probs[np.arange(n), y].mean()
-        loss += 0.5 * self.reg * (np.sum(p["W1"] ** 2) + np.sum(p["W2"] ** 2))
-
-        dscores = np.exp(log_probs)
-        dscores[np.arange(n), y] -= 1.0
-        dscores /= n
-        dhidden = (dscores @ p["W2"].T) * (hidden > 0)
+            return predicted
+        targets = np.eye(predicted.shape[1])[y]
+        residual = (predicted - targets) / len(X)
+        value = 0.5 * len(X) * float(np.sum(residual**2))
+        value += 0.5 * self.reg * float(np.sum(p["readout"] ** 2))
         grads = {
-            "W2": hidden.T @ dscores + self.reg * p["W2"],
-            "b2": dscores.sum(axis=0),
-            "W1": X.T @ dhidden + self.reg * p["W1"],
-            "b1": dhidden.sum(axis=0),
+            "readout": feats.T @ residual + self.reg * p["readout"],
+            "offset": residual.sum(axis=0),
         }
-        return loss, grads
+        return value, grads
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
@@ -73,12 +73,11 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
     start = time.perf_counter()
     data = load_digits(seed=args.seed, center=True)
-    model = _TwoLayerNet(data.X_train.shape[1], 64, len(data.class_names), seed=args.seed)
+    model = RandomFeatureModel(data.X_train.shape[1], 256, len(data.class_names), seed=args.seed)
     trainer = Trainer(
         model,
         data,
-        update_rule=sgd,
-        optim_config={"learning_rate": 0.2},
+        optim_config={"learning_rate": 0.5},
         lr_decay=0.95,
         batch_size=32,
         num_epochs=args.epochs,
@@ -97,7 +96,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         f"test accuracy {result['test']:.3f} ({time.perf_counter() - start:.1f} s)"
     )
 
-    fig = plot_training(trainer, title="Two-layer net on 8x8 digits")
+    fig = plot_training(trainer, title="Random cosine features on 8x8 digits")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(args.out, dpi=120)
     _close(fig)

@@ -1,4 +1,4 @@
-"""A training loop for the assignments' models: ``Trainer`` and the plain ``sgd`` update rule.
+"""A training loop for the assignments' models: ``Trainer``.
 
 A model is any object with
 
@@ -8,8 +8,10 @@ A model is any object with
   like its parameter.
 
 An update rule is a function ``(w, dw, config) -> (next_w, config)``. Each parameter has its own
-``config`` dict, which the rule may use to keep state between steps (a velocity, say). Only
-plain ``sgd`` ships here; momentum and the other rules are written in the assignments.
+``config`` dict, which the rule may use to keep state between steps (a velocity, say). The
+rules themselves (``sgd``, ``sgd_momentum``) are written in a3; without one the trainer takes
+plain gradient steps of ``config["learning_rate"]`` (default 1e-2). a3's ``sgd`` comes with
+``layerlab.given.a3_backprop`` from a4 on (also reachable as ``layerlab.train.sgd``).
 
 Typical use::
 
@@ -28,23 +30,11 @@ from tqdm import tqdm
 
 from layerlab.data import batches
 
-__all__ = ["Trainer", "sgd"]
+__all__ = ["Trainer"]
 
 UpdateRule = Callable[[np.ndarray, np.ndarray, dict], tuple[np.ndarray, dict]]
 
 REQUIRED_DATA = ("X_train", "y_train", "X_val", "y_val")
-
-
-def sgd(w: np.ndarray, dw: np.ndarray, config: dict | None = None) -> tuple[np.ndarray, dict]:
-    """Plain stochastic gradient descent: ``next_w = w - learning_rate * dw``.
-
-    ``config`` keys: ``learning_rate`` (default 1e-2). ``w`` and ``dw`` share any shape; the
-    returned ``next_w`` has that shape too. This is the trainer's default update rule.
-    """
-    if config is None:
-        config = {}
-    config.setdefault("learning_rate", 1e-2)
-    return w - config["learning_rate"] * dw, config
 
 
 class Trainer:
@@ -69,7 +59,7 @@ class Trainer:
         model,
         data,
         *,
-        update_rule: UpdateRule = sgd,
+        update_rule: UpdateRule | None = None,
         optim_config: Mapping | None = None,
         lr_decay: float = 1.0,
         batch_size: int = 100,
@@ -84,10 +74,10 @@ class Trainer:
         self.model = model
         _check_model(model)
         self.X_train, self.y_train, self.X_val, self.y_val = _check_data(data)
-        if not callable(update_rule):
+        if update_rule is not None and not callable(update_rule):
             raise ValueError(
                 "update_rule must be a function (w, dw, config) -> (next_w, config), "
-                f"such as layerlab.train.sgd; got {type(update_rule).__name__}."
+                f"such as your sgd_momentum; got {type(update_rule).__name__}."
             )
         _check_positive_int(batch_size=batch_size)
         _check_positive_int(num_epochs=num_epochs, allow_zero=True)
@@ -170,6 +160,10 @@ class Trainer:
         return loss
 
     def _update(self, name: str, w: np.ndarray, dw: np.ndarray) -> np.ndarray:
+        if self.update_rule is None:
+            config = self.optim_configs[name]
+            rate = config.setdefault("learning_rate", 1e-2)
+            return np.subtract(w, np.multiply(rate, dw))
         result = self.update_rule(w, dw, self.optim_configs[name])
         if not (isinstance(result, tuple) and len(result) == 2):
             raise ValueError(
@@ -368,3 +362,17 @@ def _check_positive_int(allow_zero: bool = False, **values) -> None:
         lowest = 0 if allow_zero else 1
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < lowest:
             raise ValueError(f"{name} must be an integer of at least {lowest}; got {value!r}.")
+
+
+def __getattr__(name: str):
+    """``sgd`` from ``layerlab.given.a3_backprop`` once a3 is handed out (a4 on)."""
+    if name != "sgd":
+        raise AttributeError(f"module 'layerlab.train' has no attribute {name!r}")
+    try:
+        from layerlab.given.a3_backprop import sgd
+    except ModuleNotFoundError:
+        raise AttributeError(
+            "sgd is yours to write in a3_backprop; Trainer takes plain gradient steps without "
+            "an update_rule."
+        ) from None
+    return sgd
