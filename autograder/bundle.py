@@ -1,11 +1,14 @@
 """The student bundle: ``python -m autograder student-bundle`` (``make student-bundle``).
 
-One zip for the course, ``dist/layerlab-student.zip``, or one per assignment with
-``--assignment`` (``dist/layerlab-student-a1_activations.zip``). Each unpacks into a single
-folder holding exactly what a student needs:
+One zip per assignment, ``dist/layerlab-student-a1_activations.zip`` and so on (``--assignment``
+names some). There is no zip of the whole course: a student handed the course at the start of
+term would hold the answers of the later assignments. Each zip unpacks into a single folder
+holding exactly what a student needs for that assignment:
 
-* ``<assignment>/``: the released notebooks from ``assignments/`` (never ``solutions/``);
-* ``layerlab/``: the package source the notebooks import (``.py`` files and ``py.typed``);
+* ``<assignment>/``: its released notebook from ``assignments/`` (never ``solutions/``);
+* ``layerlab/``: the package source the notebooks import (``.py`` files and ``py.typed``),
+  where ``layerlab/given/<earlier>.py`` (solutions of an assignment, handed out as given code)
+  comes only with the assignments after ``<earlier>``;
 * ``requirements.txt``: exact pins from ``requirements-lock.txt`` for the packages layerlab and
   the notebooks import, JupyterLab, and everything those depend on; ``environment.yml``: the
   same for conda;
@@ -33,7 +36,8 @@ from autograder.judge import UsageError
 from autograder.suites import ASSIGNMENTS, load_suite
 
 ROOT = Path(__file__).resolve().parent.parent
-COURSE_STEM = "layerlab-student"
+COURSE_STEM = "layerlab-student"  # the zip of assignment A is COURSE_STEM-A.zip
+GIVEN = Path("layerlab") / "given"  # given/<assignment>.py ships after <assignment> only
 # What layerlab's modules import, and the kernel layerlab.check starts: the package's own deps.
 PACKAGE_NEEDS = ("numpy", "matplotlib", "scikit-learn", "tqdm", "nbformat", "nbclient", "ipykernel")
 # What the released notebooks import beyond those, and the editor.
@@ -123,7 +127,7 @@ def check_assignment(assignment: str) -> None:
     if assignment not in ASSIGNMENTS:
         raise UsageError(
             f"unknown assignment {assignment!r}: choose one of {', '.join(ASSIGNMENTS)}, or leave "
-            "--assignment out to bundle the whole course."
+            "--assignment out to bundle each of them."
         )
 
 
@@ -154,15 +158,26 @@ def released_files(assignment: str, root: Path) -> dict[str, bytes]:
     return files
 
 
-def package_files(root: Path) -> dict[str, bytes]:
-    """``{path in the bundle: bytes}`` of the layerlab package: sources and ``py.typed``."""
+def package_files(root: Path, assignment: str) -> dict[str, bytes]:
+    """``{path in the bundle: bytes}`` of the layerlab package for ``assignment``: sources and
+    ``py.typed``, without the given code of ``assignment`` and of the assignments after it."""
+    later = set(ASSIGNMENTS[ASSIGNMENTS.index(assignment) :])
     files = {}
     for path in sorted((root / "layerlab").rglob("*")):
         rel = path.relative_to(root)
         if "__pycache__" in rel.parts or not path.is_file():
             continue
-        if path.suffix == ".py" or path.name == "py.typed":
-            files[rel.as_posix()] = path.read_bytes()
+        if not (path.suffix == ".py" or path.name == "py.typed"):
+            continue
+        if rel.parent == GIVEN and path.stem != "__init__":
+            if path.stem not in ASSIGNMENTS:
+                raise UsageError(
+                    f"{rel} is not named after an assignment ({', '.join(ASSIGNMENTS)}), so no "
+                    "bundle can tell whether to hand it out: rename it."
+                )
+            if path.stem in later:
+                continue
+        files[rel.as_posix()] = path.read_bytes()
     return files
 
 
@@ -223,19 +238,15 @@ def write_zip(path: Path, stem: str, files: dict[str, bytes]) -> None:
             os.unlink(tmp)
 
 
-def build_bundle(
-    out_dir: Path | None = None, assignment: str | None = None, root: Path = ROOT
-) -> Path:
-    """Write the course bundle (``assignment=None``) or one assignment's; return its path."""
+def build_bundle(assignment: str, out_dir: Path | None = None, root: Path = ROOT) -> Path:
+    """Write the bundle of ``assignment`` to ``out_dir`` (default ``dist/``); return its path."""
     root = Path(root)
+    check_assignment(assignment)
     out_dir = Path(out_dir) if out_dir is not None else root / "dist"
-    names = list(ASSIGNMENTS) if assignment is None else [assignment]
-    stem = COURSE_STEM if assignment is None else f"{COURSE_STEM}-{assignment}"
-    files: dict[str, bytes] = {}
-    for name in names:
-        files.update(released_files(name, root))
-    files.update(package_files(root))
-    files.update(generated_files(names, root))
+    stem = f"{COURSE_STEM}-{assignment}"
+    files = released_files(assignment, root)
+    files.update(package_files(root, assignment))
+    files.update(generated_files([assignment], root))
     path = out_dir / f"{stem}.zip"
     write_zip(path, stem, files)
     return path
@@ -248,20 +259,19 @@ def register(sub) -> None:
         "--assignment",
         nargs="+",
         metavar="NAME",
-        help="write one zip per named assignment instead of the course zip ('all': every one)",
+        help="the assignments to bundle (default: every one, one zip each)",
     )
     p.add_argument("--out", type=Path, help="output folder (default: dist/ in the repository)")
     p.set_defaults(func=cmd_student_bundle)
 
 
 def cmd_student_bundle(args) -> int:
-    wanted = args.assignment or [None]
+    wanted = args.assignment or ["all"]
     if "all" in wanted:
         wanted = list(ASSIGNMENTS)
     for name in wanted:
-        if name is not None:
-            check_assignment(name)  # all names first: no half-done run
+        check_assignment(name)  # all names first: no half-done run
     for name in wanted:
-        path = build_bundle(args.out, name)
+        path = build_bundle(name, args.out)
         print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB)")
     return 0

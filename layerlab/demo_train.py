@@ -33,10 +33,9 @@ class RandomFeatureModel:
         self.projection = bandwidth * rng.standard_normal((input_dim, num_features))
         self.phase = rng.uniform(0.0, 2.0 * np.pi, num_features)
         self.reg = reg
-        self.params = {
-            "readout": np.zeros((num_features, num_classes)),
-            "offset": np.zeros(num_classes),
-        }
+        self.params = dict(
+            readout=np.zeros((num_features, num_classes)), offset=np.zeros(num_classes)
+        )
 
     def features(self, X):
         """The fixed feature map, ``(N, F)`` scaled so the scores start near one."""
@@ -45,18 +44,15 @@ class RandomFeatureModel:
 
     def loss(self, X, y=None):
         feats = self.features(X)
-        p = self.params
-        predicted = feats @ p["readout"] + p["offset"]
+        readout, offset = self.params["readout"], self.params["offset"]
+        predicted = feats @ readout + offset
         if y is None:
             return predicted
         targets = np.eye(predicted.shape[1])[y]
         residual = (predicted - targets) / len(X)
         value = 0.5 * len(X) * float(np.sum(residual**2))
-        value += 0.5 * self.reg * float(np.sum(p["readout"] ** 2))
-        grads = {
-            "readout": feats.T @ residual + self.reg * p["readout"],
-            "offset": residual.sum(axis=0),
-        }
+        value += 0.5 * self.reg * float(np.sum(readout**2))
+        grads = dict(readout=feats.T @ residual + self.reg * readout, offset=residual.sum(axis=0))
         return value, grads
 
 

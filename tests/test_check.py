@@ -184,9 +184,9 @@ def test_student_path_bundle_start_check(tmp_path):
     through a .pth file, standing in for the downloads, and start.py installs for real: pip
     finds every pin satisfied and builds layerlab from the bundle with its own backend.
     """
-    with zipfile.ZipFile(build_bundle(tmp_path / "dist")) as zf:
+    with zipfile.ZipFile(build_bundle("a1_activations", tmp_path / "dist")) as zf:
         zf.extractall(tmp_path)
-    folder = tmp_path / COURSE_STEM
+    folder = tmp_path / f"{COURSE_STEM}-a1_activations"
     env = offline_env(tmp_path)
 
     def start(*command, cwd=folder) -> subprocess.Popen:
