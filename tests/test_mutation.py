@@ -280,7 +280,7 @@ def test_same_is_strict_about_dtype_shape_nan_and_ulps():
     b = a.copy()
     b[2] = -np.inf
     assert not same(a, b)
-    assert not same(1.0, np.float64(1.0))  # a float is promised, not a numpy scalar
+    assert not same(1.0, 1)  # an int is not a float
     assert same((1, [2.0], {"k": np.zeros(1)}), (1, [2.0], {"k": np.zeros(1)}))
 
 
@@ -323,3 +323,14 @@ def test_the_pool_reports_a_crashing_item_and_keeps_going():
     results = pool_map(_explode, ["a", "boom", "c"], lambda i, s, w: (s, w), jobs=2, timeout=30)
     assert results[0] == "A" and results[2] == "C"
     assert results[1][0] == "crashed" and "MemoryError" in results[1][1]
+
+
+def test_only_contract_defaults_change_when_a_table_is_given():
+    limited = generate_mutants([IMPORTS, KNOWN], defaults={"known": {"mode"}})
+    edits = {a for _, a in _edits(limited, "default")}
+    assert edits == {"def known(x, y, scale=0.5, mode='slow'):"}
+
+
+def test_a_numpy_float_is_a_float():
+    assert same(1.0, np.float64(1.0))
+    assert not same(1.0, np.float32(1.0))

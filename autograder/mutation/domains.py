@@ -23,6 +23,26 @@ EDGES = np.array(
 )  # fmt: skip
 
 
+# Parameters whose default value is part of the contract (graded-api.md and the docstrings);
+# the generator changes only these defaults. Other defaults in the handout's signatures
+# (network sizes, training hyper-parameters) are conveniences no test or contract relies on.
+CONTRACT_DEFAULTS = {
+    "a1_activations": {
+        "numerical_gradient": {"h"},
+        "numerical_gradient_array": {"h"},
+        "leaky_relu_forward": {"negative_slope"},
+        "elu_forward": {"alpha"},
+        "gelu_forward": {"approximate"},
+        "swish_forward": {"beta"},
+        "softplus_forward": {"beta", "threshold"},
+        "softmax_forward": {"temperature"},
+    },
+    "a2_losses": {name: {"base"} for name in ("entropy", "cross_entropy", "kl_divergence")},
+    "a3_backprop": {"sgd": {"config"}, "sgd_momentum": {"config"}},
+    "a4_normalization": {"random_horizontal_flip": {"p"}},
+}
+
+
 def _rng(tag: str) -> np.random.Generator:
     return np.random.default_rng(sum(map(ord, tag)))
 
@@ -333,10 +353,11 @@ def a2_probes() -> list[Probe]:
     X = rng.standard_normal((6, 3))
     y = np.array([0, 1, 2, 0, 1, 2])
     for kwargs in (
-        {},
-        {"loss_fn_name": "svm", "num_iters": 5, "batch_size": 4, "seed": 3},
-        {"learning_rate": 0.5, "reg": 0.0, "num_iters": 4, "batch_size": 1, "seed": 0},
+        {"loss_fn_name": "softmax", "learning_rate": 0.1, "reg": 1e-4, "num_iters": 30},
+        {"loss_fn_name": "svm", "learning_rate": 0.1, "reg": 0.1, "num_iters": 5},
+        {"loss_fn_name": "softmax", "learning_rate": 0.5, "reg": 0.0, "num_iters": 4},
     ):
+        kwargs = {**kwargs, "batch_size": 4, "seed": 3}
         probes.append(_call("train_linear_classifier", X, y, label=str(kwargs), **kwargs))
     return probes
 
@@ -429,8 +450,6 @@ def a3_probes() -> list[Probe]:
                     ),
                 )
             )
-    X, y = _net_data("two", 4, 64, 10)
-    probes.append(_net_probe("TwoLayerNet", "defaults", (), {"seed": 0}, X, y))
     X, y = _net_data("two small", 3, 5, 3)
     for reg in (0.0, 0.3):
         kwargs = dict(input_dim=5, hidden_dim=4, num_classes=3, weight_scale=0.5, reg=reg, seed=2)
@@ -441,8 +460,6 @@ def a3_probes() -> list[Probe]:
             probes.append(
                 _net_probe("FullyConnectedNet", f"{hidden} reg {reg}", (hidden,), kwargs, X, y)
             )
-    X, y = _net_data("fc defaults", 2, 64, 10)
-    probes.append(_net_probe("FullyConnectedNet", "defaults", ([6],), {"seed": 0}, X, y))
     return probes
 
 
@@ -540,8 +557,6 @@ def a4_probes() -> list[Probe]:
                         extra=["bn_params", "dropout_param"],
                     )
                 )
-    X, y = _net_data("a4 defaults", 2, 64, 10)
-    probes.append(_net_probe("FullyConnectedNet", "defaults", ([6],), {"seed": 0}, X, y))
     for shape in [(1, 1, 1), (3, 2, 4), (2, 3, 2, 5), (4, 1, 3, 1)]:
         X = rng.standard_normal(shape)
         for p in ({}, {"p": 0.0}, {"p": 1.0}, {"p": 0.5}):

@@ -82,9 +82,11 @@ def same(a, b) -> bool:
             and len(a) == len(b)
             and all(same(x, y) for x, y in zip(a, b, strict=True))
         )
+    if isinstance(a, float) and isinstance(b, float):  # np.float64 is a float too
+        return _close(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
     if type(a) is not type(b):
         return False
-    if isinstance(a, float | np.floating):
+    if isinstance(a, np.floating):
         return _close(np.asarray(a), np.asarray(b))
     if isinstance(a, np.random.Generator):
         return a.bit_generator.state == b.bit_generator.state

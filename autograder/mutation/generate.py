@@ -170,8 +170,9 @@ def _literal(value) -> ast.expr:
 class _Collector(ast.NodeVisitor):
     """Walks one cell's tree and proposes edits for nodes inside solution regions."""
 
-    def __init__(self, regions):
+    def __init__(self, regions, defaults=None):
         self.regions = regions
+        self.defaults = defaults  # {qualified function: {parameter}}; None: every default
         self.edits: list[tuple[str, _Edit]] = []  # (qualified function, edit)
         self.scope: list[str] = []
         self.function: ast.FunctionDef | None = None
@@ -206,8 +207,11 @@ class _Collector(ast.NodeVisitor):
         with_default = positional[len(positional) - len(fn.args.defaults) :]
         pairs = list(zip(with_default, fn.args.defaults, strict=True))
         pairs += [(a, d) for a, d in zip(fn.args.kwonlyargs, fn.args.kw_defaults, strict=True) if d]
+        allowed = None if self.defaults is None else self.defaults.get(".".join(self.scope), set())
         for arg, default in pairs:
             if not isinstance(default, ast.Constant):
+                continue
+            if allowed is not None and arg.arg not in allowed:
                 continue
             values = _number_mutations(default.value)
             if isinstance(default.value, str):
@@ -471,8 +475,12 @@ def _diff(old: str, new: str) -> tuple[int, str, str]:
     return i1 + 1, " / ".join(removed) or "(nothing)", " / ".join(added) or "(nothing)"
 
 
-def generate_mutants(cells: list[str], prefix: str = "m") -> list[Mutant]:
-    """Every distinct single-edit mutant of the solution regions in ``cells``."""
+def generate_mutants(
+    cells: list[str], prefix: str = "m", defaults: dict[str, set[str]] | None = None
+) -> list[Mutant]:
+    """Every distinct single-edit mutant of the solution regions in ``cells``. ``defaults``
+    limits default-value edits to those parameters of those (qualified) functions; ``None``
+    allows every default of a function that holds a solution region."""
     mutants: list[Mutant] = []
     seen: set[tuple[int, str]] = set()
     for index, cell in enumerate(cells):
@@ -486,7 +494,7 @@ def generate_mutants(cells: list[str], prefix: str = "m") -> list[Mutant]:
             continue
         original = _normal(tree)
         tops = _top_names(tree)
-        collector = _Collector(regions)
+        collector = _Collector(regions, defaults)
         collector.visit(tree)
         for function, edit in collector.edits:
             new_source = _replace(source, edit)

@@ -29,10 +29,12 @@ def pool_map(
     failed: Callable[[T, str, str], R],
     jobs: int = 2,
     timeout: float = 120.0,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[R]:
     """``[work(item) for item in items]``, ``jobs`` forked children at a time. An item whose
     child runs over ``timeout`` seconds gives ``failed(item, "timeout", why)``; one whose child
-    dies or raises gives ``failed(item, "crashed", why)``."""
+    dies or raises gives ``failed(item, "crashed", why)``. ``progress(done, total)`` is
+    called after each item."""
     forking = multiprocessing.get_context("fork")
     pending = list(enumerate(items))
     running: dict[int, tuple] = {}
@@ -62,6 +64,8 @@ def pool_map(
             process.join()
             receive.close()
             del running[index]
+            if progress is not None:
+                progress(len(results), len(items))
     return [results[i] for i in range(len(items))]
 
 

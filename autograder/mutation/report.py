@@ -8,6 +8,7 @@ and at least :data:`TARGET` of the non-equivalent machine-made mutants killed.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from autograder.mutation.catalog import ROOT, EntryOutcome, evaluate_catalog, seeds_with
 from autograder.mutation.catalog import solution_cells as _solution_cells
-from autograder.mutation.domains import probes_for
+from autograder.mutation.domains import CONTRACT_DEFAULTS, probes_for
 from autograder.mutation.generate import generate_mutants
 from autograder.mutation.pool import default_jobs
 from autograder.mutation.run import Context, Outcome, grade_mutants
@@ -59,10 +60,23 @@ def run_generated(suite: Suite, seeds, jobs: int | None = None) -> GeneratedSumm
     """Generate, grade and filter the machine-made mutants of ``suite``'s solution."""
     start = time.monotonic()
     cells = _solution_cells(suite)
-    mutants = generate_mutants(cells, prefix=f"{suite.assignment[:2]}-")
+    defaults = CONTRACT_DEFAULTS.get(suite.assignment, {})
+    mutants = generate_mutants(cells, prefix=f"{suite.assignment[:2]}-", defaults=defaults)
     context = Context.build(suite, cells, seeds, probes_for(suite.assignment))
-    outcomes = grade_mutants(context, mutants, jobs=jobs or default_jobs())
+    outcomes = grade_mutants(
+        context, mutants, jobs=jobs or default_jobs(), progress=_progress(suite.assignment)
+    )
     return GeneratedSummary(suite.assignment, tuple(seeds), outcomes, time.monotonic() - start)
+
+
+def _progress(assignment: str):
+    """Report progress on stderr every tenth of the way (the report itself goes to stdout)."""
+
+    def show(done: int, total: int) -> None:
+        if done == total or done % max(1, total // 10) == 0:
+            print(f"{assignment}: {done}/{total} mutants graded", file=sys.stderr, flush=True)
+
+    return show
 
 
 def _scores(scores, max_score) -> str:
@@ -138,7 +152,18 @@ def write_survivors(summary: GeneratedSummary, directory: Path) -> Path:
         "# killed = lost points under every seed; scores are over the tests that reach the edit\n"
     )
     blocks = [survivor_block(o, summary.seeds) for o in summary.survivors]
-    path.write_text(head + "\n" + "\n\n".join(blocks) + "\n")
+    filtered = [
+        f"{o.mutant.id} {o.mutant.function}: {o.mutant.before}  =>  {o.mutant.after}"
+        for o in summary.equivalent
+    ]
+    path.write_text(
+        head
+        + "\n"
+        + "\n\n".join(blocks)
+        + f"\n\n# filtered as equivalent ({len(filtered)}): same results on every probe\n"
+        + "\n".join(filtered)
+        + "\n"
+    )
     return path
 
 

@@ -186,6 +186,7 @@ def grade_mutants(
     mutants: list[Mutant],
     jobs: int = 2,
     timeout: float = MUTANT_TIMEOUT,
+    progress=None,
 ) -> list[Outcome]:
     """Outcomes of ``mutants`` (in their order), ``jobs`` forked children at a time; a mutant
     that hangs or crashes its child counts as killed."""
@@ -195,4 +196,5 @@ def grade_mutants(
         lambda mutant, status, why: Outcome(mutant, (), 0.0, status, why),
         jobs=jobs,
         timeout=timeout,
+        progress=progress,
     )
