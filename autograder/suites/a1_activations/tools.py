@@ -21,6 +21,7 @@ from autograder.worker.functions import REGISTRY, build
 from .oracles import SHAPES, dtanh_ref
 
 EPS = checks.EPS
+DEFAULT_H = 1e-5  # the documented default step of both numeric gradients
 
 
 def _describe(x, kw: dict) -> str:
@@ -112,13 +113,15 @@ def _noise(f, x, h, dout=None) -> float:
     return 20 * EPS * (mag + 1.0) / h
 
 
-def _restored(after, before) -> bool:
-    """x back to its values, up to the few ulps that adding and then subtracting h leaves."""
+def _restored(after, before, h: float) -> bool:
+    """x back to its values, up to the few ulps of |x| + 2h that adding and then subtracting
+    h leaves (an entry much smaller than h comes back off by an ulp of h)."""
     try:
         a, b = np.asarray(after, dtype=np.float64), np.asarray(before, dtype=np.float64)
     except (TypeError, ValueError):
         return False
-    return a.shape == b.shape and bool(np.all(np.abs(a - b) <= 4 * np.spacing(np.abs(b))))
+    slack = 4 * np.spacing(np.abs(b) + 2 * abs(h))
+    return a.shape == b.shape and bool(np.all(np.abs(a - b) <= slack))
 
 
 def _numeric_tol(f, x, h, dout=None) -> Tol:
@@ -140,9 +143,6 @@ def _forward_diff(f, x, h, dout=None):
         g[idx] = np.sum(diff * (1.0 if dout is None else dout)) / h
         x[idx] = old
     return g
-
-
-DEFAULT_H = 1e-5
 
 
 def _centred(f, x, h):
@@ -168,7 +168,7 @@ def _numgrad_case(t, label, spec, x, reference, h=None, tol=None):
     got = t.call("numerical_gradient", spec, x, mutable=[1], **kw)  # restore checked below
     t.check(
         "numerical_gradient restores x",
-        _restored(t.updated(1, x), x0),
+        _restored(t.updated(1, x), x0, h or DEFAULT_H),
         "numerical_gradient left x changed: after evaluating f at x[i] + h and x[i] - h, put "
         "the saved original value back into x[i].",
     )
@@ -311,7 +311,7 @@ def _numgrad_array_case(t, label, spec, x, vjp, h=None, tol=None):
     got = t.call("numerical_gradient_array", spec, x, dout, mutable=[1], **kw)
     t.check(
         "numerical_gradient_array restores x",
-        _restored(t.updated(1, x), x0),
+        _restored(t.updated(1, x), x0, h or DEFAULT_H),
         "numerical_gradient_array left x changed: after evaluating f at x[i] + h and "
         "x[i] - h, put the saved original value back into x[i].",
     )
