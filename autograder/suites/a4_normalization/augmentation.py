@@ -27,7 +27,15 @@ def _asymmetric_images(rng, shape):
 
 @SUITE.test("random_horizontal_flip", points=1, functions=["random_horizontal_flip"])
 def flip_test(t: TestContext):
-    """Each image flipped along the width or not, with frequency p; deterministic per rng."""
+    """Each image flipped along the width or not, with frequency p (0.5 by default);
+    deterministic per rng."""
+    X = _asymmetric_images(t.rng, (2000, 2, 3))
+    out = as_array(t.call("random_horizontal_flip", X, t.fn("rng", seed=int(t.rng.integers(9)))))
+    if out.shape == X.shape:
+        frac = float(np.mean(np.all(out == X[..., ::-1], axis=(1, 2))))
+        t.check("random_horizontal_flip default p", abs(frac - 0.5) < 6 * math.sqrt(0.25 / 2000),
+                f"random_horizontal_flip without p flipped {frac:.3f} of the images; the default "
+                "p is 0.5.")  # fmt: skip
     for k, (shape, p) in enumerate(
         [((2000, 3, 4), 0.3), ((1500, 2, 3, 5), 0.8), ((50, 4, 4), 0.0), ((40, 2, 3, 3), 1.0)]
     ):

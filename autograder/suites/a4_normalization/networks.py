@@ -9,7 +9,7 @@ from scipy import special
 
 from autograder import checks
 from autograder.checks import Bug
-from autograder.suite import TestContext
+from autograder.suite import StudentRaised, TestContext
 from autograder.suites.a4_normalization.common import (
     SUITE,
     as_number,
@@ -117,7 +117,7 @@ def _build_net(t, dims, normalization, keep_ratio, reg, seed):
         "must be float64.",
     )
     for name in shapes:
-        if name.startswith(("gamma", "beta")):
+        if name.startswith(("gamma", "beta", "b")):
             init = 1.0 if name.startswith("gamma") else 0.0
             t.check(f"FullyConnectedNet initial {name}",
                     np.array_equal(np.asarray(params[name]), np.full(shapes[name], init)),
@@ -176,6 +176,72 @@ def _check_loss_and_grads(t, net, params, X, y, hidden, normalization, reg, tag)
                       factors={"2": 2, "N": len(y)})  # fmt: skip
 
 
+def _check_bn_params(t: TestContext, net, running) -> None:
+    """``net.bn_params[i]`` (one dict per hidden layer, as the scaffold documents) holds layer
+    i+1's running statistics after the training calls. A net restructured without
+    ``bn_params`` (its own list of layers) is not held to it."""
+    try:
+        bn_params = t.attr(net, "bn_params")
+    except StudentRaised as exc:
+        if "attribute" in str(exc) and "bn_params" in str(exc):
+            return
+        raise
+    listed = isinstance(bn_params, list) and len(bn_params) == len(running)
+    if not t.check(
+        "FullyConnectedNet bn_params",
+        listed and all(isinstance(b, dict) for b in bn_params),
+        "FullyConnectedNet.bn_params must be a list with one dict per hidden layer "
+        f"({len(running)} here), the bn_param of that layer's batchnorm_forward.",
+    ):
+        return
+    for i, ((rm, rv), bn) in enumerate(zip(running, bn_params, strict=True)):
+        for key, ref in (("running_mean", rm), ("running_var", rv)):
+            # two momentum updates of means of N squares: a few dozen ulps of the statistics
+            checks.expect(t, f"FullyConnectedNet.bn_params[{i}]['{key}'] (hidden layer {i + 1})",
+                          bn.get(key), ref, tol=checks.Tol(1e-12, 1e-12))  # fmt: skip
+
+
+def _check_construction(t: TestContext) -> None:
+    """Weights ~ N(0, weight_scale²) from the seed, zero biases, and the documented defaults
+    (input_dim=64, num_classes=10, reg=0, weight_scale=1e-2, no normalization, no dropout)."""
+    ws, seed = float(t.rng.uniform(0.05, 0.5)), int(t.rng.integers(1000))
+    kw = dict(input_dim=64, num_classes=10, weight_scale=ws, seed=seed)
+    first = t.attr(t.call("FullyConnectedNet", [50], **kw), "params")
+    again = t.attr(t.call("FullyConnectedNet", [50], **kw), "params")
+    checks.deterministic(t, "FullyConnectedNet params (the same seed)", first, again)
+    defaults = t.attr(t.call("FullyConnectedNet", [50]), "params")
+    for label, net_params, scale in (("weight_scale", first, ws),
+                                     ("default weight_scale", defaults, 1e-2)):  # fmt: skip
+        ok = isinstance(net_params, dict) and all(
+            np.shape(net_params.get(k)) == s for k, s in (("W1", (64, 50)), ("W2", (50, 10)))
+        )
+        if not t.check(
+            f"FullyConnectedNet shapes ({label})",
+            ok,
+            "FullyConnectedNet([50]) should use input_dim=64 and num_classes=10 by default (and "
+            "the given ones otherwise): W1 (64, 50), W2 (50, 10).",
+        ):
+            continue
+        z = np.concatenate([np.ravel(net_params["W1"]), np.ravel(net_params["W2"])])
+        std = float(np.std(z))
+        t.check(f"FullyConnectedNet {label}", abs(std / scale - 1) < 6 / math.sqrt(2 * z.size),
+                f"FullyConnectedNet: the weights should be {label} * N(0, 1) with {label} = "
+                f"{scale:g}; their std is {std:.4g}.")  # fmt: skip
+    net = t.call("FullyConnectedNet", [7], input_dim=5, num_classes=3)
+    params = {k: np.asarray(v, dtype=np.float64) for k, v in t.attr(net, "params").items()}
+    if set(params) != {"W1", "b1", "W2", "b2"}:
+        t.check("FullyConnectedNet default normalization", False,
+                "FullyConnectedNet without normalization must have only W1, b1, W2, b2; it has "
+                f"{sorted(params)}.")  # fmt: skip
+        return
+    X = t.rng.standard_normal((4, 5))
+    y = t.rng.integers(0, 3, 4)
+    loss = t.tuple_of("FullyConnectedNet.loss(X, y)", t.call((net, "loss"), X, y), 2)[0]
+    # the defaults: reg 0 and no dropout, so the loss is the plain data loss
+    checks.expect(t, "FullyConnectedNet.loss with the default reg (0) and no dropout", loss,
+                  _net_loss(params, X, y, 1, None, 0.0), tol=checks.Tol(1e-12, 1e-12))  # fmt: skip
+
+
 @SUITE.test("fcnet_batchnorm", points=2, functions=["FullyConnectedNet", "batchnorm_forward"])
 def fcnet_batchnorm_test(t: TestContext):
     """Net with batchnorm: params, loss and every gradient; test mode uses running stats."""
@@ -196,6 +262,7 @@ def fcnet_batchnorm_test(t: TestContext):
         stats_ = _net_forward(params, batch, 2, "batchnorm")[2]
         running = [(0.9 * rm + 0.1 * m, 0.9 * rv + 0.1 * v)
                    for (rm, rv), (m, v) in zip(running, stats_, strict=True)]  # fmt: skip
+    _check_bn_params(t, net, running)
     X3 = t.rng.standard_normal((5, dims[0]))
     scores = t.call((net, "loss"), X3.copy())
     expected = _net_forward(params, X3, 2, "batchnorm", running=running, train=False)[0]
@@ -212,7 +279,9 @@ def fcnet_batchnorm_test(t: TestContext):
 
 @SUITE.test("fcnet_layernorm", points=1, functions=["FullyConnectedNet", "layernorm_forward"])
 def fcnet_layernorm_test(t: TestContext):
-    """Net with layernorm: params, loss and every gradient; test mode identical per example."""
+    """Net with layernorm: params, loss and every gradient; test mode identical per example.
+    Construction: weight scale, zero biases, the seed, the default arguments."""
+    _check_construction(t)
     dims, N, reg = (5, 7, 4, 3), 6, 0.1
     built = _build_net(t, dims, "layernorm", 1.0, reg, int(t.rng.integers(1000)))
     if built is None:
