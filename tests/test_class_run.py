@@ -331,3 +331,31 @@ def run_nbgrader_export(course: Course) -> list[dict]:
                           cwd=course.root, env=env, capture_output=True, text=True)  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     return list(csv.DictReader(out.open()))
+
+
+def test_forged_nbgrader_metadata_in_one_notebook_never_stops_nbgrader_autograde(tmp_path, good):
+    import nbformat
+
+    from autograder.gradebook import ensure_registered
+
+    course = build_course(tmp_path / "course")
+    for student in ("aa", "bb", "cc"):
+        nb = student_notebook(course, DEMO_ASSIGNMENT, good)
+        graded = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+        if student == "aa":  # two cells claim one grade_id
+            graded[1].metadata["nbgrader"]["grade_id"] = graded[0].metadata["nbgrader"]["grade_id"]
+        if student == "bb":  # a schema nbgrader does not know, and inflated points
+            graded[0].metadata["nbgrader"]["schema_version"] = 99
+            graded[2].metadata["nbgrader"]["points"] = 1000
+        folder = course.root / "submitted" / student / DEMO_ASSIGNMENT
+        folder.mkdir(parents=True)
+        nbformat.write(nb, folder / f"{SUITE.notebook}.ipynb")
+    ensure_registered(course.assignment(DEMO_ASSIGNMENT))
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    done = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", DEMO_ASSIGNMENT],
+                          cwd=course.root, env=env, capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    recorded = scores(course)
+    assert set(recorded) == {"aa", "bb", "cc"}
+    assert recorded["bb"] == recorded["cc"] == SUITE.max_score  # no inflated points either
+    assert recorded["aa"] < SUITE.max_score  # the cell whose id it gave away is not its own
