@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml requirements-lock.txt
 
 ## demo: set up, then run the grading demo (release, sample submissions, grade, gradebook table)
 demo: $(STAMP)
+	@$(MAKE) --no-print-directory system-deps SYSTEM_DEPS_OPTIONAL=1
 	$(BIN)/python -m autograder demo
 
 ## test: set up (system packages too when root), lint, then run the whole test suite

@@ -16,6 +16,7 @@ import nbformat
 from autograder.course import Course
 from autograder.grading import grade_class
 from autograder.mutation import ROOT, apply_entry, load_catalog
+from autograder.sandbox import SandboxUnavailable, require_sandbox
 from autograder.suites import load_suite
 
 DEMO_ASSIGNMENT = "a1_activations"
@@ -70,8 +71,9 @@ def student_notebook(
     return release
 
 
-def write_samples(course: Course, assignment: str) -> dict[str, str]:
-    """Create the sample submissions; return ``{student: what it is}``."""
+def write_samples(course: Course, assignment: str, hostile: bool = True) -> dict[str, str]:
+    """Create the sample submissions (the hostile one only when ``hostile``); return
+    ``{student: what it is}``."""
     from autograder.mutation import solution_cells
 
     suite = load_suite(assignment)
@@ -85,6 +87,8 @@ def write_samples(course: Course, assignment: str) -> dict[str, str]:
                 apply_entry(apply_entry(cells, two_bugs[0].replace), two_bugs[1].replace)),
         "dave": ("hostile (patches numpy, vandalizes files, exits)", cells + [HOSTILE]),
     }  # fmt: skip
+    if not hostile:
+        del samples["dave"]
     described = {}
     for student, (what, code) in samples.items():
         folder = course.root / "submitted" / student / assignment
@@ -121,14 +125,24 @@ def main(dest: Path | None = None, jobs: int = 2) -> int:
     dest = dest or ROOT / "demo" / "course"
     suite = load_suite(DEMO_ASSIGNMENT)
     course = build_course(dest)
-    described = write_samples(course, DEMO_ASSIGNMENT)
+    try:
+        require_sandbox()
+        sandboxed = True
+    except SandboxUnavailable as exc:
+        sandboxed = False
+        print(f"WARNING: {exc}")
+        print("The demo grades its own samples without isolation and leaves out the hostile "
+              "one; `sudo make system-deps` shows the sandbox at work.")  # fmt: skip
+    described = write_samples(course, DEMO_ASSIGNMENT, hostile=sandboxed)
     print(f"demo course in {course.root}: {len(described)} submissions of {suite.assignment}")
-    run = grade_class(course.assignment(DEMO_ASSIGNMENT), jobs=jobs)
+    run = grade_class(course.assignment(DEMO_ASSIGNMENT), jobs=jobs, sandboxed_only=sandboxed)
     print()
     print("nbgrader gradebook:")
     print(gradebook_table(course, DEMO_ASSIGNMENT, described))
     print(f"\nCSV: {run.csv_path}")
     print(f"class summary: {course.root / 'summary' / DEMO_ASSIGNMENT / 'index.html'}")
+    if not sandboxed:
+        return 0
     dave = json.loads(course.assignment(DEMO_ASSIGNMENT).report_path("dave").read_text())
     failed = [t for t in dave["tests"] if t["status"] != "passed"]
     print(f"dave's hostile submission: {len(failed)} tests lost, e.g. {failed[0]['id']}: "
