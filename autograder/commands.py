@@ -30,6 +30,12 @@ def register(sub) -> None:
         help="grade even without bubblewrap (students' code then runs unconfined: only for "
         "code you trust)",
     )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="judge on Dask workers: a scheduler's address (tcp://HOST:8786) or local:N for a "
+        "Dask cluster of N processes here (needs pip install -e '.[cluster]')",
+    )
     p.set_defaults(func=cmd_grade)
 
     p = sub.add_parser(
@@ -88,6 +94,7 @@ def cmd_grade(args) -> int:
         progress=not args.no_progress,
         feedback=args.feedback,
         sandboxed_only=not args.no_sandbox,
+        scheduler=args.scheduler,
     )
     for note in run.notes:
         print(f"note: {note}")

@@ -1,34 +1,44 @@
 """Grading a class: every submission under ``submitted/*/NAME/``, in parallel, into nbgrader.
 
-Pool processes judge (and, with feedback, execute) one submission each and write its
-autograded notebook; this process alone writes the report store, the gradebook, the CSV and
-the summary, as results arrive. Whatever goes wrong with one student (their code, their file,
-or the grader on their file) ends in that student's report, never in the run: every other
-student is still graded and stored. Ctrl-C keeps every finished report and stops at once;
-the next run judges only what remains.
+A submission's judging (and, with feedback, its sandboxed notebook run) is a :class:`Task`
+of plain data, run by :func:`judge_task` in a local pool process or on a Dask worker
+(``autograder.cluster``); neither needs the course directory. This process alone, the
+coordinator, turns results into reports and writes the report store, the gradebook, the
+autograded notebooks, the CSV and the summary, as results arrive. Whatever goes wrong with
+one student (their code, their file, or the grader on their file) ends in that student's
+report, never in the run: every other student is still graded and stored. Ctrl-C keeps every
+finished report and stops at once; the next run judges only what remains.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import os
 import signal
 import sys
+import tempfile
 import threading
 import traceback
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from autograder import autograded
-from autograder.course import Assignment, Submitted, atomic_write, sha256
+from autograder.course import Assignment, Course, Submitted, atomic_write, sha256
 from autograder.gradebook import ensure_registered, open_gradebook, record, run_nbgrader
 from autograder.intake import late_penalty_plugin
 from autograder.judge import UsageError, judge
-from autograder.reports import ReportStore
-from autograder.sandbox import Limits, cap_own_memory
+from autograder.reports import ReportStore, grader_fingerprint
+from autograder.sandbox import (
+    Limits,
+    SandboxUnavailable,
+    cap_own_memory,
+    remove_tree,
+    sandbox_problem,
+)
 
 POOL_MEMORY_BYTES = 6 * 1024**3  # a pool process holds one submission's report and notebook
 MAX_POOL_BREAKS = 2  # a submission in flight when the pool died this often is not retried
@@ -50,6 +60,27 @@ class ClassRun:
     late_plugin: object = None  # nbgrader's late-penalty plugin as the course configures it
 
 
+@dataclass(frozen=True)
+class Task:
+    """One submission's judging as it travels to a pool process or a Dask worker: plain data
+    only. ``seed`` comes from the coordinator (workers never see the course's salt);
+    ``fingerprint`` is the coordinator's grader (a worker running another version refuses);
+    ``cached`` is the stored report when only the feedback run is needed."""
+
+    assignment: str
+    student: str
+    shown: str  # the file's path in the course, e.g. "submitted/ann/a1_activations/x.ipynb"
+    content: bytes
+    digest: str
+    seed: int
+    mode: str
+    limits: Limits
+    fingerprint: str
+    note: str | None = None
+    cached: dict | None = None
+    execute: bool = False
+
+
 def grade_class(
     assignment: Assignment,
     jobs: int,
@@ -58,11 +89,14 @@ def grade_class(
     progress: bool = True,
     feedback: bool = False,
     sandboxed_only: bool = True,
+    scheduler: str | None = None,
 ) -> ClassRun:
     """Grade every submission (or only ``students``), record the gradebook, write the CSV and
     the class summary of every graded submission. With ``feedback``, also execute each
     notebook in the sandbox for its feedback page and run ``nbgrader generate_feedback``.
     ``sandboxed_only`` (the default) refuses to run students' code without the sandbox.
+    ``scheduler`` (``tcp://HOST:PORT`` or ``local:N``) sends the tasks to Dask workers instead
+    of ``jobs`` local processes (see ``autograder.cluster``).
     On Ctrl-C: returns with ``interrupted`` set after storing every finished report."""
     from tqdm import tqdm
 
@@ -72,6 +106,10 @@ def grade_class(
             f"no submissions found under {assignment.course.root / 'submitted'}/*/"
             f"{assignment.name}/; collect them first (python -m autograder collect)."
         )
+    if scheduler is not None:
+        from autograder.cluster import check_scheduler
+
+        check_scheduler(scheduler)  # a bad address is refused before anything is written
     ensure_registered(assignment)
     store = ReportStore(assignment)
     run = ClassRun(assignment, late_plugin=late_penalty_plugin(assignment.course.root))
@@ -93,22 +131,22 @@ def grade_class(
             _record(run, gb, data)
             if student not in todo and not autograded.is_current(assignment, data, False):
                 autograded.write_autograded(assignment, data)
-
-        def finished(data: dict) -> None:
-            if not data.get("grader_error"):
-                try:
-                    store.put(data)
-                except OSError as exc:
-                    data["grader_error"] = f"the report could not be stored: {exc}"
-            _record(run, gb, data)
-            run.reports[data["student"]] = data
-            run.judged.append(data["student"])
-            bar.update(1)
-
         limits = Limits(allow_unsandboxed=not sandboxed_only)
-        run.interrupted = not _judge_in_pool(
-            assignment, todo, mode, feedback, limits, jobs, finished
-        )
+        coordinator = Coordinator(run, store, gb, todo, mode, feedback, limits, bar)
+        coordinator.stop = _catch_ctrl_c()
+        try:
+            if not todo:
+                completed = True
+            elif scheduler is None:
+                completed = _judge_in_pool(coordinator, jobs)
+            else:
+                from autograder.cluster import judge_on_cluster
+
+                completed = judge_on_cluster(coordinator, scheduler)
+        finally:
+            if threading.current_thread() is threading.main_thread():
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+        run.interrupted = not completed
     bar.close()
     run.remaining = len(todo) - len(run.judged)
     if run.interrupted:
@@ -133,6 +171,74 @@ def grade_class(
     return run
 
 
+class Coordinator:
+    """The coordinating process's side of a class run, handed to whatever runs the tasks (the
+    local pool below, or ``autograder.cluster``): ``students`` to judge, ``task(student)`` to
+    send, ``arrived(student, result)`` for each result, ``say(sentence)`` for the instructor,
+    ``stop`` set by Ctrl-C."""
+
+    def __init__(self, run, store, gb, todo, mode, feedback, limits, bar):
+        self.run, self.store, self.gb, self.todo = run, store, gb, todo
+        self.mode, self.feedback, self.limits, self.bar = mode, feedback, limits, bar
+        self.students = list(todo)
+        self.stop = threading.Event()
+
+    @property
+    def assignment(self) -> Assignment:
+        return self.run.assignment
+
+    def task(self, student: str) -> Task | None:
+        """The task of ``student``'s submission as it is on disk now, or None (the result is
+        then already recorded) when the file cannot be read any more."""
+        sub, digest, cached = self.todo[student]
+        try:
+            content = sub.path.read_bytes()
+        except OSError as exc:
+            self.arrived(student, {"error": f"the submission could not be read: {exc}"})
+            return None
+        now = hashlib.sha256(content).hexdigest()
+        if now != digest:  # changed since the run began: judge what is there now
+            digest, cached = now, None
+            self.todo[student] = (sub, digest, cached)
+        root = self.assignment.course.root
+        return Task(
+            assignment=self.assignment.name,
+            student=student,
+            shown=sub.path.relative_to(root).as_posix(),
+            content=content,
+            digest=digest,
+            seed=self.assignment.seed(student, digest),
+            mode=self.mode,
+            limits=self.limits,
+            fingerprint=self.store.fingerprint,
+            note=sub.note,
+            cached=cached,
+            execute=self.feedback,
+        )
+
+    def arrived(self, student: str, result: dict) -> None:
+        """Turn a task's result into the student's report and record it: report store,
+        gradebook, autograded notebook. Never raises for one student's trouble."""
+        sub, digest, _ = self.todo[student]
+        data = take_result(self.assignment, sub, digest, self.mode, result)
+        if not data.get("grader_error"):
+            try:
+                self.store.put(data)
+            except OSError as exc:
+                data["grader_error"] = f"the report could not be stored: {exc}"
+        _record(self.run, self.gb, data)
+        self.run.reports[student] = data
+        self.run.judged.append(student)
+        self.bar.update(1)
+
+    def say(self, sentence: str) -> None:
+        """Tell the instructor now (above the progress bar) and again at the end."""
+        if sentence not in self.run.notes:
+            self.run.notes.append(sentence)
+            if not self.bar.disable:
+                self.bar.write(f"note: {sentence}", file=sys.stderr)
+
+
 def _record(run: ClassRun, gb, data: dict) -> None:
     """Put one report into the gradebook; a failure there is that student's, not the run's."""
     student = data["student"]
@@ -146,15 +252,14 @@ def _record(run: ClassRun, gb, data: dict) -> None:
         run.grader_errors[student] = f"recording in the gradebook failed: {exc!r}"
 
 
-def _judge_in_pool(assignment, todo, mode, feedback, limits, jobs, finished) -> bool:
-    """Judge ``todo`` in a process pool, calling ``finished(report)`` in this process as each
-    report arrives. At most ``jobs`` submissions are handed out at a time. When the pool
-    breaks (a pool process killed), a fresh one is started and the submissions that were in
-    flight are judged again one at a time, so the one that breaks it alone is known; after
+def _judge_in_pool(coordinator: Coordinator, jobs: int) -> bool:
+    """Run the coordinator's tasks in a local process pool, at most ``jobs`` at a time,
+    handing each result to ``coordinator.arrived`` as it arrives. When the pool breaks (a
+    pool process killed), a fresh one is started and the submissions that were in flight are
+    judged again one at a time, so the one that breaks it alone is known; after
     ``MAX_POOL_BREAKS`` such breaks it gets a grader-error report. Returns False when
     interrupted by Ctrl-C (finished reports are kept; the pool is stopped at once)."""
-    queue, alone = list(todo), []
-    interrupted = _catch_ctrl_c()
+    queue, alone = list(coordinator.students), []
     breaks: dict[str, int] = {}
     pool = None
     in_flight: dict = {}
@@ -167,18 +272,16 @@ def _judge_in_pool(assignment, todo, mode, feedback, limits, jobs, finished) -> 
             while (alone and not in_flight) or (queue and not alone and len(in_flight) < jobs):
                 solo = bool(alone)
                 student = (alone or queue).pop(0)
-                sub, digest, cached = todo[student]
-                future = pool.submit(
-                    grade_student, assignment, sub, mode, digest, cached, feedback, limits
-                )
-                in_flight[future] = (student, pool, solo)
+                task = coordinator.task(student)
+                if task is not None:
+                    in_flight[pool.submit(judge_task, task)] = (student, pool, solo)
             done, _ = wait(in_flight, timeout=0.1, return_when=FIRST_COMPLETED)
-            if interrupted.is_set():
+            if coordinator.stop.is_set():
                 raise KeyboardInterrupt
             for future in done:
                 student, its_pool, was_alone = in_flight.pop(future)
                 try:
-                    data = future.result()
+                    result = future.result()
                 except BrokenProcessPool:
                     if its_pool is pool:  # the next round starts a fresh pool
                         pool.shutdown(wait=False)
@@ -188,20 +291,14 @@ def _judge_in_pool(assignment, todo, mode, feedback, limits, jobs, finished) -> 
                     if breaks.get(student, 0) < MAX_POOL_BREAKS:
                         alone.append(student)
                         continue
-                    sub, digest, _ = todo[student]
-                    data = grader_error_report(
-                        assignment, sub, digest, mode,
-                        f"the grading process died {MAX_POOL_BREAKS} times while handling only "
-                        "this submission (killed from outside, or out of memory)",
-                    )  # fmt: skip
-                finished(data)
+                    result = {"error": f"the grading process died {MAX_POOL_BREAKS} times while "
+                              "handling only this submission (killed from outside, or out of "
+                              "memory)"}  # fmt: skip
+                coordinator.arrived(student, result)
     except KeyboardInterrupt:
         if pool is not None:
             _stop_now(pool)
         return False
-    finally:
-        if not interrupted.is_set():
-            signal.signal(signal.SIGINT, signal.default_int_handler)
     if pool is not None:
         pool.shutdown(wait=True)
     return True
@@ -237,35 +334,121 @@ def _pool_process_setup() -> None:
     cap_own_memory(POOL_MEMORY_BYTES)
 
 
-def grade_student(
-    assignment: Assignment, sub: Submitted, mode, digest, cached, execute, limits: Limits
-) -> dict:
-    """In a pool process: the report (the cached one, or judged now) and the autograded
-    notebook, with the notebook executed in the sandbox first when ``execute``. Never raises:
-    a failure of the grader itself becomes a report that says so."""
+# ----------------------------------------------------------------------------- a task
+
+
+def judge_task(task: Task) -> dict:
+    """Wherever tasks run (a pool process, a Dask worker): the result of ``task`` as plain
+    data, one of
+
+    - ``{"report": dict, "executed": str | None}``: the report as stored and, when
+      ``task.execute``, the notebook executed in the sandbox as nbformat JSON text (None when
+      its execution failed: the report's ``feedback_execution`` says why);
+    - ``{"refused": sentence}``: this machine cannot judge as the coordinator would (no
+      usable sandbox, or another version of the grader); nothing of the student's ran;
+    - ``{"error": sentence}``: the grader itself failed on this submission.
+
+    Needs no course directory: the file is written under a temporary directory (removed
+    afterwards) laid out like the course, so the report names the file as a local run does.
+    Never raises."""
+    refusal = _refusal(task)
+    if refusal:
+        return {"refused": refusal}
+    scratch = Path(tempfile.mkdtemp(prefix="layerlab-task-"))
     try:
-        data = cached or judge_student(assignment, sub, mode, digest, limits)
+        path = scratch / _relative(task.shown)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(task.content)
+        assignment = Course(scratch).assignment(task.assignment)
+        sub = Submitted(task.student, path, note=task.note)
+        data = dict(task.cached) if task.cached else None
+        if data is None:
+            data = judge_student(assignment, sub, task.mode, task.digest, task.limits,
+                                 seed=task.seed)  # fmt: skip
         executed = None
-        if execute:
+        if task.execute:
+            import nbformat
+
             from autograder.feedback import execute_for_feedback
 
-            result = execute_for_feedback(sub.path, replace(limits, processes=256))
-            executed = result.notebook
+            result = execute_for_feedback(path, replace(task.limits, processes=256))
+            if result.notebook is not None:
+                executed = nbformat.writes(result.notebook)
             data["feedback_execution"] = {"seconds": round(result.seconds, 3),
                                           "problem": result.problem}  # fmt: skip
-        autograded.write_autograded(assignment, data, executed)
-        return data
+        return {"report": data, "executed": executed}
+    except SandboxUnavailable as exc:
+        return {"refused": str(exc)}
     except Exception as exc:  # noqa: BLE001  (MemoryError and RecursionError included)
         detail = "".join(traceback.format_exception_only(exc)).strip()
-        return grader_error_report(assignment, sub, digest, mode, detail[:1000])
+        return {"error": detail[:1000]}
+    finally:
+        remove_tree(scratch)
+
+
+def _refusal(task: Task) -> str | None:
+    """Why this machine must not judge ``task``, or None."""
+    if not task.limits.allow_unsandboxed:
+        problem = sandbox_problem()
+        if problem:
+            return problem
+    try:
+        mine = grader_fingerprint(task.assignment)
+    except (OSError, KeyError) as exc:
+        return f"the grader here cannot load assignment {task.assignment!r}: {exc}"
+    if mine != task.fingerprint:
+        return (
+            f"the grader here is another version (fingerprint {mine}) than the coordinator's "
+            f"({task.fingerprint}): install the same version of the kit on every worker."
+        )
+    return None
+
+
+def _relative(shown: str) -> PurePosixPath:
+    """``shown`` as a safe relative path (it names the file inside the temporary course)."""
+    path = PurePosixPath(shown)
+    if path.is_absolute() or ".." in path.parts or not path.parts:
+        raise ValueError(f"the submission's path {shown!r} is not inside the course")
+    return path
+
+
+def take_result(assignment: Assignment, sub: Submitted, digest: str, mode: str, result) -> dict:
+    """In the coordinating process: the report of one finished task, with the student's
+    autograded notebook written; a grader-error report when the task failed, was refused
+    everywhere, or its notebook cannot be written."""
+    if not isinstance(result, dict) or not isinstance(result.get("report"), dict):
+        reason = (result or {}).get("error") if isinstance(result, dict) else None
+        if isinstance(result, dict) and result.get("refused"):
+            reason = f"no worker could judge it: {result['refused']}"
+        return grader_error_report(assignment, sub, digest, mode, reason or repr(result)[:1000])
+    data = result["report"]
+    try:
+        executed = None
+        if result.get("executed"):
+            import nbformat
+
+            executed = nbformat.reads(result["executed"], as_version=4)
+        autograded.write_autograded(assignment, data, executed)
+    except Exception as exc:  # noqa: BLE001
+        detail = "".join(traceback.format_exception_only(exc)).strip()
+        reason = f"writing the autograded notebook failed: {detail}"[:1000]
+        return grader_error_report(assignment, sub, digest, mode, reason)
+    return data
 
 
 def judge_student(
-    assignment: Assignment, sub: Submitted, mode: str, digest: str, limits: Limits | None = None
+    assignment: Assignment,
+    sub: Submitted,
+    mode: str,
+    digest: str,
+    limits: Limits | None = None,
+    seed: int | None = None,
 ) -> dict:
-    """Judge one submission and return its report as stored."""
-    seed = assignment.seed(sub.student, digest)
-    shown = str(sub.path.relative_to(assignment.course.root))
+    """Judge one submission and return its report as stored. ``seed`` defaults to the
+    course's seed of this student and file (which needs the course's salt)."""
+    if seed is None:
+        seed = assignment.seed(sub.student, digest)
+    shown = sub.path.relative_to(assignment.course.root).as_posix()
     report = judge(sub.path, seed=seed, mode=mode, limits=limits, shown_path=shown,
                    suite=assignment.suite)  # fmt: skip
     data = report.as_dict()

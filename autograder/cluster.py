@@ -1,0 +1,241 @@
+"""Grading on Dask distributed: ``grade NAME --scheduler tcp://HOST:8786`` (or ``local:N``).
+
+Each submission is one Dask task running ``autograder.grading.judge_task`` on a worker: the
+submission's bytes, file name, assignment, mode, seed and limits travel with it (never the
+course's salt), and the result comes back as plain data. Workers need the kit installed (the
+same version: a worker with another grader refuses) and a usable bubblewrap (a worker without
+one refuses, and the coordinator names it and sends the task elsewhere); they need no course
+directory. The coordinating process keeps its one job: it records each result as it arrives.
+
+Faults are Dask's to handle where Dask can: a worker that dies mid-task has its task rerun on
+another; a task whose workers keep dying (``distributed.scheduler.allowed-failures``, 3 by
+default) ends with ``KilledWorker``, and that student gets a grader-error report, judged again
+on the next run like any other grader failure.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections import deque
+from contextlib import contextmanager
+
+from autograder.grading import Coordinator, Task, judge_task
+from autograder.judge import UsageError
+
+MIN_WINDOW = 256  # tasks handed to the scheduler ahead of the workers (an adaptive cluster
+# sizes itself on what is queued), at least 4 per worker thread
+MAX_REFUSALS = 3  # a task refused this often (workers without a sandbox) is given up
+CONNECT_SECONDS = 30
+
+_LOCAL = re.compile(r"local:(\d+)")
+
+
+def check_scheduler(spec: str) -> None:
+    """Raise ``UsageError`` unless ``spec`` is ``local:N`` or a scheduler address, and Dask
+    distributed is installed."""
+    local = _LOCAL.fullmatch(spec)
+    if local is None and "://" not in spec:
+        raise UsageError(
+            f"--scheduler {spec!r} is neither a scheduler address (tcp://HOST:8786) nor "
+            "local:N (a Dask cluster of N processes on this machine)."
+        )
+    if local is not None and int(local.group(1)) < 1:
+        raise UsageError("--scheduler local:N needs at least one process (N >= 1).")
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise UsageError(
+            "--scheduler needs Dask distributed: install it with pip install -e '.[cluster]'."
+        ) from None
+
+
+@contextmanager
+def dask_client(spec: str):
+    """A Dask ``Client`` for ``spec``: a ``LocalCluster`` of N single-threaded processes for
+    ``local:N`` (closed afterwards), else the scheduler at that address."""
+    from distributed import Client, LocalCluster
+
+    check_scheduler(spec)
+    local = _LOCAL.fullmatch(spec)
+    cluster = None
+    try:
+        if local:
+            n = int(local.group(1))
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                   dashboard_address=":0")  # fmt: skip
+            client = Client(cluster)
+        else:
+            client = Client(spec, timeout=CONNECT_SECONDS)
+    except (OSError, TimeoutError) as exc:
+        if cluster is not None:
+            cluster.close()
+        raise UsageError(
+            f"cannot reach the Dask scheduler at {spec} ({exc}); nothing more was judged."
+        ) from None
+    try:
+        yield client
+    finally:
+        _close(client, cluster)
+
+
+def _close(client, cluster) -> None:
+    """Close quickly: a stopped run must not wait for Dask's own timeouts."""
+    try:
+        client.close(timeout=2)
+    except Exception:  # noqa: BLE001  (already disconnected)
+        pass
+    if cluster is not None:
+        try:
+            cluster.close(timeout=5)
+        except Exception:  # noqa: BLE001
+            pass
+
+
+def run_on_worker(task: Task) -> dict:
+    """On a Dask worker: ``judge_task``, with the worker's address added to a refusal."""
+    from distributed import get_worker
+
+    result = judge_task(task)
+    if "refused" in result:
+        result["worker"] = get_worker().address
+    return result
+
+
+def judge_on_cluster(coordinator: Coordinator, spec: str) -> bool:
+    """Run the coordinator's tasks on the Dask cluster at ``spec``, handing each result to
+    ``coordinator.arrived`` as it completes. Returns False when interrupted by Ctrl-C (the
+    tasks still queued are cancelled; finished reports are kept)."""
+    with dask_client(spec) as client:
+        return _Dispatch(coordinator, client).run()
+
+
+class _Dispatch:
+    """The tasks of one run on one Dask client: submitted a window ahead of the workers,
+    collected with ``as_completed``. Once a worker has refused (no sandbox, another grader),
+    tasks are restricted to the workers that have not; a restricted task whose workers have
+    all left is sent again, or given up when no such worker is left."""
+
+    def __init__(self, coordinator: Coordinator, client):
+        from distributed import as_completed
+
+        self.coordinator, self.client = coordinator, client
+        self.pending = deque(coordinator.students)
+        self.in_flight: dict = {}  # future -> student
+        self.restricted: dict = {}  # future -> the workers it may run on
+        self.refusals: dict[str, int] = {}  # student -> how often refused
+        self.refusing: dict[str, str] = {}  # worker address -> why it refused
+        self.completed = as_completed()
+
+    def run(self) -> bool:
+        stop = self.coordinator.stop
+        checked = time.monotonic()
+        try:
+            while self.pending or self.in_flight:
+                self._fill()
+                batch = self.completed.next_batch(block=False)
+                if stop.is_set():
+                    raise KeyboardInterrupt
+                if time.monotonic() - checked > 1.0:
+                    self._rescue()
+                    checked = time.monotonic()
+                if not batch:
+                    time.sleep(0.05)
+                    continue
+                for future in batch:
+                    self._collect(future)
+        except KeyboardInterrupt:
+            self._cancel()
+            return False
+        return True
+
+    def _fill(self) -> None:
+        window = max(MIN_WINDOW, 4 * sum(self.client.nthreads().values()))
+        while self.pending and len(self.in_flight) < window:
+            self._send(self.pending.popleft())
+
+    def _send(self, student: str) -> None:
+        task = self.coordinator.task(student)
+        if task is None:
+            return  # already recorded: the file could not be read
+        where = {}
+        if self.refusing:
+            allowed = [w for w in self.client.nthreads() if w not in self.refusing]
+            if not allowed:
+                named = "; ".join(f"worker {w}: {why}" for w, why in self.refusing.items())
+                self.coordinator.arrived(student, {"refused": named})
+                return
+            where = {"workers": allowed, "allow_other_workers": False}
+        key = f"layerlab-{task.assignment}-{student}-{uuid.uuid4().hex[:12]}"
+        try:
+            future = self.client.submit(run_on_worker, task, key=key, pure=False, **where)
+        except Exception as exc:  # noqa: BLE001  (the scheduler is gone)
+            self.coordinator.arrived(student, {"error": f"Dask refused the task: {exc}"})
+            return
+        self.in_flight[future] = student
+        if where:
+            self.restricted[future] = set(where["workers"])
+        self.completed.add(future)
+
+    def _rescue(self) -> None:
+        """Send again each restricted task whose every allowed worker has left."""
+        alive = set(self.client.nthreads())
+        for future, allowed in list(self.restricted.items()):
+            if not future.done() and not allowed & alive:
+                student = self.in_flight.pop(future)
+                del self.restricted[future]
+                future.cancel()
+                self._send(student)
+
+    def _collect(self, future) -> None:
+        from distributed import KilledWorker
+
+        if future not in self.in_flight:
+            return  # abandoned by _rescue and sent again
+        student = self.in_flight.pop(future)
+        self.restricted.pop(future, None)
+        try:
+            result = future.result()
+        except KilledWorker as exc:
+            result = {"error": _killed_sentence(exc)}
+        except Exception as exc:  # noqa: BLE001  (lost with the scheduler, cancelled)
+            result = {"error": f"the Dask task failed: {type(exc).__name__}: {exc}"[:1000]}
+        finally:
+            future.release()
+        if isinstance(result, dict) and "refused" in result:
+            self._refused(student, result)
+            return
+        self.coordinator.arrived(student, result)
+
+    def _refused(self, student: str, result: dict) -> None:
+        """Name a refusing worker once, and send the task to the others (given up after
+        ``MAX_REFUSALS``, or when no other worker is left)."""
+        worker, why = result.get("worker", "?"), result["refused"]
+        if worker not in self.refusing:
+            self.refusing[worker] = why
+            self.coordinator.say(
+                f"Dask worker {worker} refused to judge: {why} Its tasks go to other workers."
+            )
+        self.refusals[student] = self.refusals.get(student, 0) + 1
+        if self.refusals[student] >= MAX_REFUSALS:
+            self.coordinator.arrived(student, {"refused": f"worker {worker}: {why}"})
+        else:
+            self._send(student)
+
+    def _cancel(self) -> None:
+        try:
+            self.client.cancel(list(self.in_flight), force=True)
+        except Exception:  # noqa: BLE001  (already disconnected)
+            pass
+
+
+def _killed_sentence(exc) -> str:
+    """The grader-error reason for a task whose workers kept dying."""
+    worker = getattr(getattr(exc, "last_worker", None), "address", None)
+    tries = getattr(exc, "allowed_failures", None)
+    times = f"{tries + 1} times" if isinstance(tries, int) else "repeatedly"
+    return (
+        f"the Dask worker judging it died {times} (last {worker or 'unknown'}: killed from "
+        "outside, or out of memory); not retried (Dask's distributed.scheduler.allowed-failures)"
+    )
