@@ -214,7 +214,11 @@ class TestContext:
         return bool(ok)
 
     def close(self, label: str, actual, expected, *, rtol: float = 1e-7, weight=1.0, **kw):
-        """Record whether ``actual`` matches the reference ``expected`` (see ``compare``)."""
+        """Record whether ``actual`` matches the reference ``expected`` (see ``compare``).
+
+        Kept for suites not yet moved to ``autograder.checks.expect``, which adds the float64
+        contract, known bugs that change the message only, and tolerances from the computation.
+        """
         cmp: Comparison = compare(label, actual, expected, rtol=rtol, **kw)
         self.checks.append(SubCheck(label, cmp.ok, cmp.message, weight))
         return cmp.ok
