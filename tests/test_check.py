@@ -251,3 +251,97 @@ def test_student_path_bundle_start_check(tmp_path):
     assert missing.stderr == (
         "error: a1_activations/nope.ipynb does not exist: give the path of your .ipynb file.\n"
     )
+
+
+# ------------------------------------------------ what the judge says about a notebook's cells
+# The judge names cells the way JupyterLab shows them ("Cell 68/93": 1-based over all cells,
+# Markdown included) with the function the cell defines, and definitions-only mode (--fast)
+# says nothing about statements that failed only because an experiment was skipped.
+
+
+def filled_notebook(assignment: str) -> nbformat.NotebookNode:
+    """The released notebook with the solutions filled in: a student's correct work."""
+    from autograder.course import Course
+    from autograder.demo import student_notebook
+    from autograder.mutation import solution_cells
+    from autograder.suites import load_suite
+
+    return student_notebook(Course(ROOT), assignment, solution_cells(load_suite(assignment)))
+
+
+def judge_json(path: Path, *options: str) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "judge", "--json", "--seed", "7", *options, str(path)],
+        capture_output=True, text=True, cwd=ROOT, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.mark.parametrize(
+    "assignment", ["a1_activations", "a2_losses", "a3_backprop", "a4_normalization"]
+)
+def test_fast_mode_reports_nothing_on_correct_work(tmp_path, assignment):
+    path = tmp_path / f"{assignment}.ipynb"
+    nbformat.write(filled_notebook(assignment), path)
+    report = judge_json(path, "--fast")
+    assert report["score"] == report["max_score"]
+    assert [n for n in report["notes"] if not n.startswith("WARNING")] == []
+
+
+def test_load_problems_name_the_cell_as_jupyterlab_numbers_it(tmp_path):
+    nb = filled_notebook("a1_activations")
+    code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    index = next(i for i in code if "def rel_error(a, b):" in nb.cells[i].source)
+    nb.cells[index].source = nb.cells[index].source.replace(
+        "def rel_error(a, b):", "def rel_error(a, b=undefined_default):"
+    )
+    number, code_number = index + 1, code.index(index) + 1
+    assert number != code_number  # Markdown cells come first: the two numberings differ
+    path = tmp_path / "a1_activations.ipynb"
+    nbformat.write(nb, path)
+    for mode in ((), ("--fast",)):
+        notes = judge_json(path, *mode)["notes"]
+        expected = (
+            f"cell {number} (rel_error): NameError: name 'undefined_default' is not defined "
+            f"(cell {number}, line 1) (the rest of the notebook was still run)"
+        )
+        assert notes[0] == expected, mode
+        assert not any(f"cell {code_number}:" in n for n in notes if code_number != number)
+
+
+def test_definitions_mode_is_silent_only_about_what_skipped_experiments_bound():
+    import ast
+
+    from autograder.worker.main import run_definitions
+
+    cells = [
+        "import numpy as np\ndigits = load_digits()\nsizes = []\nfor n in range(3):\n"
+        "    sizes.append(n)\nnp.random.seed(0)",
+        "X = digits.images[:10]\nY = X + 1\nfit = np.polyfit(np.log(sizes[2:]), sizes[2:], 1)",
+        "SCALE = np.sqrt(2.0)\nBAD = undefined_name + 1\nWORSE = SCALE * np.reshape(np.arange(3), (2, 2))",
+    ]
+    namespace, skipped = {}, set()
+    failures = [run_definitions(ast.parse(c), "<cell>", namespace, skipped) for c in cells]
+    assert failures[0] == [] and failures[1] == []
+    assert [type(e).__name__ for e in failures[2]] == ["NameError", "ValueError"]
+    assert {"digits", "sizes", "X", "Y", "fit"} <= skipped and "np" in namespace
+    assert namespace["SCALE"] == 2.0**0.5
+
+
+def test_worker_numbers_cells_as_told_and_names_the_function():
+    from autograder.worker.main import Worker
+
+    cells = ["def f(x):\n    return 1 / x", "y = f(0)"]
+    problems = Worker().load(cells, "all", numbers=[3, 7])["problems"]
+    assert problems == [
+        {
+            "cell": 7,
+            "numbering": "notebook",
+            "type": "ZeroDivisionError",
+            "message": "division by zero",
+            "where": "cell 3, line 2, in f",
+        }
+    ]
+    assert Worker().load(cells, "all")["problems"][0]["cell"] == 2  # code cells, as before
+    assert Worker().load(cells, "all", numbers=[1])["problems"][0]["numbering"] == "code"

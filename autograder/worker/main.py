@@ -25,6 +25,7 @@ import signal
 import sys
 import time
 import traceback
+import types
 
 import numpy as np
 
@@ -163,20 +164,72 @@ def definitions_only(tree):
     return tree
 
 
-def run_definitions(tree, filename, namespace):
+def run_definitions(tree, filename, namespace, skipped=None):
     """Execute the definitions of ``tree`` one statement at a time, so one that fails (a
     constant computed from a value the experiments would have made) loses only itself.
-    Returns the exceptions raised."""
+    Returns the exceptions raised.
+
+    ``skipped`` (a set kept from cell to cell) collects the names the skipped experiments
+    would have bound or changed; a definition that reads one of them depends on a skipped
+    experiment, so its failure is not returned, and the names it binds join ``skipped``."""
+    skipped = set() if skipped is None else skipped
     failures = []
-    for node in definitions_only(tree).body:
+    for node in tree.body:
+        if not _keep_definition(node):
+            skipped.update(_touched_names(node))
+            continue
         if bind_lazily(node, namespace):
             continue
+        depends = bool(_read_names(node) & _data_names(skipped, namespace))
+        if depends:
+            skipped.update(_touched_names(node))
         module = ast.Module(body=[node], type_ignores=[])
         try:
             exec(compile(module, filename, "exec"), namespace)
         except BaseException as exc:  # noqa: BLE001
-            failures.append(exc)
+            if not depends:
+                failures.append(exc)
     return failures
+
+
+def _touched_names(node):
+    """Names a statement binds, or changes through an attribute, item or method call."""
+    names = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store | ast.Del):
+            names.add(sub.id)
+        elif isinstance(sub, ast.Attribute | ast.Subscript) and not isinstance(sub.ctx, ast.Load):
+            names.add(_root_name(sub))
+        elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute):
+            names.add(_root_name(sub.func))
+        elif isinstance(sub, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(sub.name)
+        elif isinstance(sub, ast.Import | ast.ImportFrom):
+            names.update((a.asname or a.name).split(".")[0] for a in sub.names)
+    names.discard(None)
+    return names
+
+
+def _root_name(node):
+    while isinstance(node, ast.Attribute | ast.Subscript | ast.Call):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _read_names(node):
+    """Names a statement reads when it runs (a function body runs later, not here)."""
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        a = node.args
+        parts = [*node.decorator_list, *a.defaults, *(d for d in a.kw_defaults if d)]
+    else:
+        parts = [node]
+    return {sub.id for part in parts for sub in ast.walk(part) if isinstance(sub, ast.Name)}
+
+
+def _data_names(skipped, namespace):
+    """The names of ``skipped`` that are not modules (a module's method called by an
+    experiment, ``np.random.seed`` say, leaves the module usable by definitions)."""
+    return {n for n in skipped if not isinstance(namespace.get(n), types.ModuleType | LazyImport)}
 
 
 class Worker:
@@ -188,29 +241,33 @@ class Worker:
 
     # -- requests ------------------------------------------------------------------
 
-    def load(self, cells, mode):
+    def load(self, cells, mode, numbers=None):
+        """Run ``cells`` (code sources). ``numbers``, when given, are the cells' numbers in
+        the notebook (JupyterLab's, 1-based over all cells); else code cells count from 1.
+        Each problem says which numbering its ``cell`` uses."""
         problems = []
+        given = isinstance(numbers, list) and len(numbers) == len(cells)
+        given = given and all(isinstance(n, int) for n in numbers)
+        numbering = "notebook" if given else "code"
+        skipped = set()
         for index, source in enumerate(cells):
-            filename = f"<cell {index + 1}>"
+            number = numbers[index] if given else index + 1
+            filename = f"<cell {number}>"
+            where = {"cell": number, "numbering": numbering}
             try:
                 tree = ast.parse(strip_magics(source), filename)
             except SyntaxError as exc:
-                problems.append(
-                    {
-                        "cell": index + 1,
-                        "type": "SyntaxError",
-                        "message": f"{exc.msg} (line {exc.lineno})",
-                    }
-                )
+                message = f"{exc.msg} (line {exc.lineno})"
+                problems.append({**where, "type": "SyntaxError", "message": message})
                 continue
             if mode == "definitions":
-                failures = run_definitions(tree, filename, self.namespace)
-                problems += [{"cell": index + 1, **describe(exc)} for exc in failures[:1]]
+                failures = run_definitions(tree, filename, self.namespace, skipped)
+                problems += [{**where, **describe(exc)} for exc in failures[:1]]
                 continue
             try:
                 exec(compile(tree, filename, "exec"), self.namespace)
             except BaseException as exc:  # noqa: BLE001  (SystemExit, KeyboardInterrupt too)
-                problems.append({"cell": index + 1, **describe(exc)})
+                problems.append({**where, **describe(exc)})
         names = sorted(
             k for k, v in self.namespace.items() if callable(v) and not k.startswith("__")
         )
@@ -298,7 +355,9 @@ class Worker:
             seq = request.get("seq")
             try:
                 if op == "load":
-                    reply = self.load(request["cells"], request.get("mode", "all"))
+                    reply = self.load(
+                        request["cells"], request.get("mode", "all"), request.get("numbers")
+                    )
                 elif op == "call":
                     reply = self.call(
                         request["target"], request["args"], request["kwargs"], request["keep"]
@@ -394,6 +453,8 @@ def describe(exc):
     for frame in traceback.extract_tb(exc.__traceback__):
         if frame.filename.startswith("<cell"):
             where = f"{frame.filename[1:-1]}, line {frame.lineno}"
+            if frame.name != "<module>":
+                where += f", in {frame.name}"
     message = str(exc)
     if len(message) > 400:
         message = message[:400] + "..."
