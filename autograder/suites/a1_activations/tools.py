@@ -335,6 +335,11 @@ def _numgrad_array_case(t, label, spec, x, vjp, h=None, tol=None):
                 "it ignores dout: entry i is sum((f(x + h e_i) - f(x - h e_i)) * dout) / (2h).",
             ),
             Bug(
+                0.5 * vjp(x0, d0),
+                "it is half the reference: divide by 2h (not 4h), and when f returns a view of "
+                "x, copy f(x + h) before changing x again (np.array(f(x), copy=True)).",
+            ),
+            Bug(
                 np.zeros_like(x0),
                 "it is all zeros: f(x + h) and f(x - h) are the same array "
                 "when f returns a view of x (or reuses its output); copy each result, "
