@@ -204,7 +204,7 @@ def _check_bn_params(t: TestContext, net, running) -> None:
 def _check_construction(t: TestContext) -> None:
     """Weights ~ N(0, weight_scale²) from the seed, zero biases, and the documented defaults
     (input_dim=64, num_classes=10, reg=0, weight_scale=1e-2, no normalization, no dropout)."""
-    ws, seed = float(t.rng.uniform(0.05, 0.5)), int(t.rng.integers(1000))
+    ws, seed = float(t.rng.uniform(0.05, 0.5)), 0  # seed 0 on every run
     kw = dict(input_dim=64, num_classes=10, weight_scale=ws, seed=seed)
     first = t.attr(t.call("FullyConnectedNet", [50], **kw), "params")
     again = t.attr(t.call("FullyConnectedNet", [50], **kw), "params")
