@@ -9,6 +9,7 @@ escaped before it reaches Markdown: staff open these pages on their Jupyter orig
 from __future__ import annotations
 
 import functools
+import html
 import json
 from pathlib import Path
 
@@ -33,22 +34,59 @@ def markdown_text(text, limit: int = MAX_NOTE_CHARS) -> str:
     return "".join(_MARKDOWN_ACTIVE.get(c, c) for c in flat)
 
 
-def report_summary(data: dict) -> str:
-    """A Markdown header for the feedback: the score, each test's status, the judge's notes."""
+# The page's own style, in the report header (the kit's fixed text, never a student's): report
+# table cells apart and wrapped, verdicts without an "Out[ ]:" prompt beside them.
+FEEDBACK_STYLE = """<style>
+.layerlab-report td, .layerlab-report th { padding: 0.2em 0.8em; vertical-align: top; }
+.layerlab-report td { white-space: normal; overflow-wrap: anywhere; }
+.output_area:has(.layerlab-verdict) .output_prompt { visibility: hidden; }
+.jp-OutputArea-child:has(.layerlab-verdict) .jp-OutputPrompt { visibility: hidden; }
+</style>"""
+
+
+def manual_points(release) -> float:
+    """Points of the release's manually graded cells (nbgrader ``grade`` and ``solution``:
+    written answers and free-response code), which the judge does not score."""
+    total = 0.0
+    for cell in release.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade") and meta.get("solution"):
+            total += float(meta.get("points") or 0)
+    return total
+
+
+def report_summary(data: dict, pending_manual: float = 0.0) -> str:
+    """A Markdown header for the feedback: the autograded score apart from the points still to
+    be graded by hand, each test's status and message, the judge's notes."""
+    pending = (
+        f" Pending manual grading: {pending_manual:g} points (written answers, graded by staff)."
+        if pending_manual
+        else ""
+    )
     lines = [
-        f"## Autograder report: {data['score']:g} / {data['max_score']:g} points",
+        "## Autograder report",
+        "",
+        f"**Autograded: {data['score']:g} / {data['max_score']:g}.**{pending}",
         "",
         f"Inputs were drawn with seed {data['seed']}; hidden tests decide the points, and each "
         "graded cell below says what its tests found.",
         "",
-        "| test | functions | points | result |",
-        "|---|---|---|---|",
+        FEEDBACK_STYLE,
+        "",
+        '<div class="layerlab-report">',
+        "",
+        "| test | functions | points | result | message |",
+        "|---|---|---|---|---|",
     ]
     for t in data["tests"]:
         functions = ", ".join(markdown_text(f, 80) for f in t["functions"])
-        points = f"{t['score']:g} / {t['max_score']:g}"
+        points = f"{t['score']:.4g} / {t['max_score']:g}"
         status = markdown_text(t["status"], 20)
-        lines.append(f"| {markdown_text(t['id'], 80)} | {functions} | {points} | {status} |")
+        message = markdown_text(t.get("message") or "", 300) if t["status"] != "passed" else ""
+        lines.append(
+            f"| {markdown_text(t['id'], 80)} | {functions} | {points} | {status} | {message} |"
+        )
+    lines += ["", "</div>"]
     notes = list(data.get("notes", []))
     problem = (data.get("feedback_execution") or {}).get("problem")
     if problem:
@@ -59,19 +97,41 @@ def report_summary(data: dict) -> str:
     return "\n".join(lines)
 
 
+MAX_VERDICT_CHARS = 4000
+
+
+def verdict_html(test: dict) -> str:
+    """The verdict as escaped HTML that wraps: status and points, the message, each hint on a
+    line of its own."""
+    head = f"[{test['status']}] {test['score']:.4g} / {test['max_score']:g} points"
+    body = ""
+    if test["status"] != "passed" and test.get("message"):
+        message = str(test["message"])
+        if len(message) > MAX_VERDICT_CHARS:
+            message = message[:MAX_VERDICT_CHARS] + " …"
+        hint = '<br><strong class="layerlab-hint">Hint:</strong>'
+        body = (
+            '<div style="white-space: pre-wrap; overflow-wrap: anywhere">'
+            + html.escape(message).replace(" Hint:", hint).replace("\nHint:", hint)
+            + "</div>"
+        )
+    return (
+        f'<div class="layerlab-verdict layerlab-{html.escape(str(test["status"]))}">'
+        f"<strong>{html.escape(head)}</strong>{body}</div>"
+    )
+
+
 def verdict_outputs(test: dict) -> list:
-    """A graded cell's outputs that make nbgrader record exactly the judge's score."""
-    text = f"[{test['status']}] {test['score']:g}/{test['max_score']:g}"
-    if test["status"] != "passed":
-        text += f": {test['message']}"
+    """A graded cell's outputs: one result whose HTML is the verdict and whose plain text is
+    the score, so nbgrader records exactly the judge's score (a numeric ``text/plain`` is
+    partial credit) and the page shows the verdict, not a bare number."""
     return [
-        NotebookNode(output_type="stream", name="stdout", text=text + "\n"),
         NotebookNode(
             output_type="execute_result",
-            execution_count=1,
+            execution_count=None,
             metadata={},
-            data={"text/plain": repr(float(test["score"]))},
-        ),  # fmt: skip
+            data={"text/plain": repr(float(test["score"])), "text/html": verdict_html(test)},
+        )
     ]
 
 
@@ -85,7 +145,7 @@ def write_autograded(assignment: Assignment, data: dict, executed=None) -> Path:
     student = executed if executed is not None else read_cleared(root / data["submission"])
     by_test = {t["id"]: t for t in data["tests"]}
     nb = autograded_notebook(release, student, by_test, verdict_outputs)
-    header = new_markdown_cell(report_summary(data))
+    header = new_markdown_cell(report_summary(data, manual_points(release)))
     header["id"] = "layerlab-report"
     nb.cells.insert(0, header)
     nb.metadata["layerlab"] = {"sha256": data["sha256"], "executed": executed is not None}

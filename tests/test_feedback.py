@@ -12,7 +12,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
 
-from autograder.autograded import verdict_outputs
+from autograder.autograded import manual_points, verdict_outputs
 from autograder.demo import DEMO_ASSIGNMENT, build_course, student_notebook
 from autograder.feedback import (
     _read_regular_file,
@@ -126,8 +126,9 @@ def test_student_cells_are_reconciled_with_the_release():
     assert "points" not in nb.cells[1].metadata["nbgrader"]
     assert nb.cells[4].metadata == {} and nb.cells[5].cell_type == "markdown"
     assert nb.cells[5].source.startswith("```")
-    assert "[error] 0/1: g is missing" in nb.cells[3].outputs[0].text
-    assert nb.cells[2].outputs[1].data["text/plain"] == "2.0"
+    assert "[error] 0 / 1 points" in nb.cells[3].outputs[0].data["text/html"]
+    assert "g is missing" in nb.cells[3].outputs[0].data["text/html"]
+    assert [o.data["text/plain"] for o in nb.cells[2].outputs] == ["2.0"]  # nbgrader's score
     assert len({c.id for c in nb.cells}) == len(nb.cells)
 
 
@@ -137,7 +138,7 @@ def test_unreadable_submission_gets_the_release_with_verdicts():
                         "message": "could not be read"}}  # fmt: skip
     nb = autograded_notebook(release, None, tests, verdict_outputs)
     assert [c.source for c in nb.cells] == [c.source for c in release.cells]
-    assert "could not be read" in nb.cells[2].outputs[0].text
+    assert "could not be read" in nb.cells[2].outputs[0].data["text/html"]
 
 
 HOSTILE_CELLS = [
@@ -205,9 +206,17 @@ def test_grade_with_feedback_writes_nbgrader_html_pages(tmp_path):
         pages[student] = page.read_text()
         assert not re.search(r"<img[^>]*onerror", pages[student])
         assert "grade_cell" not in pages[student] and "HIDDEN" not in pages[student]
-    assert f"Autograder report: {suite.max_score:g} / {suite.max_score:g}" in pages["ann"]
+    manual = manual_points(nbformat.read(release, as_version=4))
+    assert manual > 0
+    assert (
+        f"<strong>Autograded: {suite.max_score:g} / {suite.max_score:g}.</strong> "
+        f"Pending manual grading: {manual:g} points"
+    ) in pages["ann"]
     assert pages["ann"].count("<img") >= 5  # the notebook's figures, from the sandbox
-    assert f"Autograder report: 0 / {suite.max_score:g}" in pages["ben"]
+    assert f"<strong>Autograded: 0 / {suite.max_score:g}.</strong>" in pages["ben"]
+    # No output shows a bare score: each verdict's result renders as its HTML message.
+    assert not re.search(r"output_execute_result\">\s*<pre>\s*-?[0-9.]+\s*</pre>", pages["ben"])
+    assert pages["ben"].count('class="layerlab-verdict') == len(suite.tests)
     assert "not implemented yet" in pages["ben"]
     # Later runs find everything done: no judging, no execution, executed outputs kept.
     autograded = course.root / "autograded" / "ann" / DEMO_ASSIGNMENT / f"{suite.notebook}.ipynb"
@@ -217,3 +226,57 @@ def test_grade_with_feedback_writes_nbgrader_html_pages(tmp_path):
     grade_class(course.assignment(DEMO_ASSIGNMENT), jobs=2, progress=False, feedback=True)
     grade_class(course.assignment(DEMO_ASSIGNMENT), jobs=2, progress=False)
     assert (reports.read_text(), autograded.read_text()) == before
+
+
+@pytest.mark.slow
+def test_nbgrader_autograde_records_the_judges_score_from_the_verdict_outputs(tmp_path):
+    """The verdict outputs (HTML for the page, the score as plain text) make the real
+    `nbgrader autograde` record exactly the judge's score in every test cell, partial credit
+    included. The gradebook's scores are overwritten with -1 first, so each value read back
+    was written by nbgrader from the outputs."""
+    import json
+
+    from autograder.gradebook import open_gradebook, run_nbgrader
+    from autograder.mutation import apply_entry, load_catalog
+
+    suite = load_suite(DEMO_ASSIGNMENT)
+    course = build_course(tmp_path / "course")
+    good = solution_cells(suite)
+    students = {"ann": good}
+    for i, entry in enumerate(load_catalog(DEMO_ASSIGNMENT)[0][:3]):
+        students[f"mut{i}"] = apply_entry(good, entry.replace)
+    for student, cells in students.items():
+        folder = course.root / "submitted" / student / DEMO_ASSIGNMENT
+        folder.mkdir(parents=True)
+        nbformat.write(student_notebook(course, DEMO_ASSIGNMENT, cells),
+                       folder / f"{suite.notebook}.ipynb")  # fmt: skip
+    grade_class(course.assignment(DEMO_ASSIGNMENT), jobs=2, progress=False)
+    reports = course.root / ".layerlab" / "reports" / DEMO_ASSIGNMENT
+    judged = {
+        s: {t["id"]: t["score"] for t in json.loads((reports / f"{s}.json").read_text())["tests"]}
+        for s in students
+    }
+    partial = [v for scores in judged.values() for v in scores.values() if 0 < v % 1 < 1]
+    assert partial, "no fractional score to prove partial credit with"
+
+    def gradebook_scores() -> dict:
+        with open_gradebook(course) as gb:
+            return {
+                s: {
+                    g.name: g.auto_score
+                    for g in gb.find_submission_notebook(suite.notebook, DEMO_ASSIGNMENT, s).grades
+                    if g.name in judged[s]
+                }
+                for s in students
+            }
+
+    with open_gradebook(course) as gb:
+        for s in students:
+            for g in gb.find_submission_notebook(suite.notebook, DEMO_ASSIGNMENT, s).grades:
+                g.auto_score = -1.0
+        gb.db.commit()
+    assert all(v == -1.0 for scores in gradebook_scores().values() for v in scores.values())
+    run_nbgrader(course, ["autograde", DEMO_ASSIGNMENT, "--force"])
+    after = gradebook_scores()
+    for s in students:
+        assert after[s] == pytest.approx(judged[s], abs=1e-9), s

@@ -10,7 +10,7 @@ import re
 import pytest
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
-from autograder.autograded import report_summary
+from autograder.autograded import FEEDBACK_STYLE, report_summary, verdict_html
 from autograder.feedback import escape_html
 
 ATTACKS = [
@@ -56,12 +56,28 @@ def report_with(text: str) -> dict:
     }
 
 
+def without_the_kit_style(html: str) -> str:
+    """The page with the kit's own fixed style block (exactly one, unchanged) taken out."""
+    assert html.count("<style") == 1 and FEEDBACK_STYLE in html, html
+    return html.replace(FEEDBACK_STYLE, "")
+
+
 @pytest.mark.parametrize("attack", ATTACKS)
 def test_report_header_shows_student_text_as_text(attack):
-    html = markdown2html_mistune(report_summary(report_with(attack)))
+    html = without_the_kit_style(markdown2html_mistune(report_summary(report_with(attack), 4)))
     assert not active_markup(html), html
     assert html.count("<h2") == 1, "a heading was forged inside the report"
     assert html.count("<table") == 1 and html.count("<tr") == 2, "the table was forged"
+    assert html.count("<td>") == 5, "the message column was split"
+    assert "Pending manual grading: 4 points" in html
+
+
+@pytest.mark.parametrize("attack", ATTACKS)
+def test_verdicts_show_student_text_as_text(attack):
+    test = report_with(attack)["tests"][0]
+    html = verdict_html(dict(test, message=f"dx is wrong: {attack} Hint: {attack}"))
+    assert not active_markup(html), html
+    assert html.count("<div") == 2 and html.count('class="layerlab-hint"') == 1, html
 
 
 @pytest.mark.parametrize(
