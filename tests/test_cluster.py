@@ -30,6 +30,7 @@ from autograder.demo import DEMO_ASSIGNMENT, build_course, student_notebook
 from autograder.gradebook import open_gradebook
 from autograder.judge import UsageError
 from autograder.mutation import apply_entry, load_catalog, solution_cells
+from autograder.reports import grader_fingerprint
 from autograder.suites import load_suite
 
 pytest.importorskip(
@@ -86,7 +87,8 @@ class LocalDask:
     def start_worker(self, name: str, env: dict | None = None, preload: Path | None = None):
         """Start ``dask worker`` (one process, one thread) and wait until it has registered."""
         args = ["worker", self.address, "--nworkers", "1", "--nthreads", "1", "--name", name,
-                "--host", "127.0.0.1", "--no-dashboard", "--death-timeout", "60"]  # fmt: skip
+                "--host", "127.0.0.1", "--no-dashboard", "--death-timeout", "60",
+                "--local-directory", str(self.logs / name)]  # fmt: skip
         if preload is not None:
             args += ["--preload", str(preload)]
         self._start(name, args, env)
@@ -150,6 +152,13 @@ def local_dask(logs: Path, scheduler_env: dict | None = None):
 
 
 # ----------------------------------------------------------------------------- courses
+
+
+@pytest.fixture(autouse=True)
+def current_grader():
+    """The coordinator's grader fingerprint taken from the files as they are now, as the
+    workers started by the test take theirs (a worker with another grader refuses)."""
+    grader_fingerprint.cache_clear()
 
 
 @pytest.fixture(scope="module")
@@ -269,13 +278,14 @@ import os
 
 from autograder import grading
 
-_judge_student = grading.judge_student
+# Dask may run a preload twice in one process: keep the first original.
+original = grading.__dict__.setdefault("original_judge_student", grading.judge_student)
 
 
 def judge_student(assignment, sub, *args, **kw):
     if sub.student == "bob":
         os._exit(9)  # the worker process dies, as under the OOM killer
-    return _judge_student(assignment, sub, *args, **kw)
+    return original(assignment, sub, *args, **kw)
 
 
 grading.judge_student = judge_student
