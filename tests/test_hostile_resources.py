@@ -257,8 +257,8 @@ def test_a_bubblewrap_that_cannot_start_a_sandbox_counts_as_unusable(tmp_path):
 
 
 def test_without_cgroups_grading_falls_back_and_says_so_once(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(sandbox, "CGROUP_ROOT", tmp_path / "no-cgroups-here")
-    monkeypatch.setattr(sandbox, "_cgroup_state", {})
+    monkeypatch.setattr("autograder.sandbox.cgroup.CGROUP_ROOT", tmp_path / "no-cgroups-here")
+    monkeypatch.setattr("autograder.sandbox.cgroup._cgroup_state", {})
     assert create_cgroup("a", 2**30, 8, 1.0) is None
     assert create_cgroup("b", 2**30, 8, 1.0) is None
     assert capsys.readouterr().err.count("no cgroup for sandboxes here") == 1

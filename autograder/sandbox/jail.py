@@ -1,0 +1,201 @@
+"""One running sandbox: ``start_sandboxed`` starts a worker module under bubblewrap (or,
+when allowed, without it in a temporary home) with per-process resource limits, a scrubbed
+environment and its own cgroup where the host allows one; ``Sandbox`` kills all its
+processes (detached ones included) and removes what it made; ``kill_group`` kills one
+process group."""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.sandbox.bwrap import (
+    LAYERLAB_PACKAGE,
+    MARKER_VARIABLE,
+    WORKER_PACKAGE,
+    bwrap_command,
+    bwrap_path,
+    require_sandbox,
+    worker_environment,
+)
+from autograder.sandbox.cgroup import Cgroup, create_cgroup
+from autograder.sandbox.cleanup import remove_tree
+from autograder.sandbox.limits import Limits
+
+
+def _sandbox_uid() -> int:
+    # One unprivileged id per grading process, so the process-count limit is per sandbox.
+    return 40000 + os.getpid() % 20000
+
+
+@dataclass
+class Sandbox:
+    """One running sandbox: its top process, its cgroup (or None) and, only without
+    bubblewrap, the host directory serving as its home."""
+
+    proc: subprocess.Popen
+    cgroup: Cgroup | None = None
+    home: Path | None = None
+    marker: str = ""
+    closed: bool = field(default=False, repr=False)
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def peak_memory(self) -> int | None:
+        """The most memory (bytes) all its processes held at once, when a cgroup measured it."""
+        return self.cgroup.peak_memory() if self.cgroup else None
+
+    def kill(self) -> None:
+        """Kill every process of the sandbox, detached ones included, and reap the top one."""
+        if self.cgroup is not None:
+            self.cgroup.kill_all()
+        kill_group(self.proc)
+        if self.cgroup is None and self.home is not None:
+            _kill_marked(self.marker)
+
+    def close(self) -> None:
+        """Kill everything, then remove the cgroup and the home directory (never raises)."""
+        if self.closed:
+            return
+        self.closed = True
+        self.kill()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        if self.cgroup is not None:
+            self.cgroup.remove()
+        if self.home is not None:
+            remove_tree(self.home)
+
+
+def start_sandboxed(
+    module_args: list[str],
+    limits: Limits,
+    files: dict[str, Path] | None = None,
+    pass_fds: tuple[int, ...] = (),
+    cpu_seconds: float | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> Sandbox:
+    """Start ``python -m MODULE ARGS...`` from the worker package in a sandbox whose home (and
+    working directory) holds copies of ``files`` (``{name in the home: host path}``). Its
+    output (stdout and stderr together) is a pipe; it leads its own process group. Raises
+    ``SandboxUnavailable`` when bubblewrap is not usable and ``limits.allow_unsandboxed`` is
+    False."""
+    bwrap = bwrap_path()
+    if bwrap is None and not limits.allow_unsandboxed:
+        require_sandbox()
+    uid = _sandbox_uid() if (bwrap and os.getuid() == 0) else None
+    marker = f"{os.getpid()}-{time.monotonic_ns()}-{os.urandom(4).hex()}"
+    env = worker_environment(uid, limits.processes)
+    env.update(extra_env or {})
+    env[MARKER_VARIABLE] = marker
+    argv = [sys.executable, "-m", *module_args]
+    cgroup = create_cgroup(marker, limits.memory_bytes, limits.processes, limits.cpus)
+    home, opened = None, []
+    try:
+        if bwrap:
+            for path in (files or {}).values():
+                opened.append(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC))
+            file_fds = dict(zip(files or {}, opened, strict=True))
+            cmd = bwrap_command(bwrap, env, limits.home_bytes, file_fds) + argv
+            cwd, popen_env = None, {"PATH": "/usr/bin:/bin"}
+        else:
+            home = Path(tempfile.mkdtemp(prefix="layerlab-sandbox-"))
+            for name, path in (files or {}).items():
+                _copy_regular(path, home / name)
+            cmd, cwd, popen_env = argv, str(home), dict(env)
+            popen_env["HOME"] = str(home)
+            popen_env["PYTHONPATH"] = str(_unsandboxed_path())
+        cpu = int(cpu_seconds if cpu_seconds is not None else limits.load_seconds + 30)
+        proc = subprocess.Popen(
+            cmd,
+            cwd=cwd,
+            env=popen_env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            pass_fds=(*pass_fds, *opened),
+            preexec_fn=lambda: _child_setup(limits, cpu, cgroup),
+            start_new_session=True,
+        )
+    except BaseException:
+        if cgroup is not None:
+            cgroup.remove()
+        if home is not None:
+            remove_tree(home)
+        raise
+    finally:
+        for fd in opened:
+            os.close(fd)
+    return Sandbox(proc, cgroup, home, marker)
+
+
+def _copy_regular(source: Path, target: Path) -> None:
+    with open(source, "rb") as src, open(target, "xb") as dst:
+        while chunk := src.read(1 << 20):
+            dst.write(chunk)
+
+
+def kill_group(proc: subprocess.Popen) -> None:
+    """Kill a process and everything in its process group, then reap it."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:
+        pass
+    proc.wait()
+
+
+def _kill_marked(marker: str) -> None:
+    """Without a cgroup: kill every process whose environment carries ``marker`` (catches
+    detached processes that kept the environment they were given)."""
+    needle = f"{MARKER_VARIABLE}={marker}".encode()
+    for _ in range(3):
+        found = False
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit() or int(entry.name) == os.getpid():
+                continue
+            try:
+                with open(f"/proc/{entry.name}/environ", "rb") as f:
+                    environ = f.read().split(b"\0")
+            except OSError:
+                continue
+            if needle in environ:
+                found = True
+                try:
+                    os.kill(int(entry.name), signal.SIGKILL)
+                except OSError:
+                    pass
+        if not found:
+            return
+        time.sleep(0.05)
+
+
+def _child_setup(limits: Limits, cpu_seconds: int, cgroup: Cgroup | None) -> None:
+    if cgroup is not None:
+        cgroup.enter()
+    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
+
+
+def _unsandboxed_path() -> Path:
+    """Without bubblewrap, a directory exposing only the worker package and layerlab."""
+    path = Path(tempfile.gettempdir()) / f"layerlab-judge-path-{os.getuid()}"
+    path.mkdir(exist_ok=True)
+    for name, src in (("judge_worker", WORKER_PACKAGE), ("layerlab", LAYERLAB_PACKAGE)):
+        link = path / name
+        if not link.exists():
+            try:
+                link.symlink_to(src)
+            except FileExistsError:
+                pass
+    return path
