@@ -300,6 +300,8 @@ def _information_probes() -> list[Probe]:
     p3 = rng.dirichlet(np.ones(2), size=(2, 2))
     q3 = rng.dirichlet(np.ones(2), size=(2, 2))
     pairs = [(p1, q1), (p2, q2), (p3, q3), (np.array([1.0]), np.array([1.0])), (p2, p2)]
+    # "probabilities": plain lists and integer one-hot arrays are probabilities too
+    pairs += [([0.5, 0.5, 0.0], [0.25, 0.25, 0.5]), (np.array([0, 1, 0]), np.array([0, 1, 0]))]
     probes = []
     for i, (p, q) in enumerate(pairs):
         for base in ({}, {"base": 2}, {"base": math.e}, {"base": 10}):

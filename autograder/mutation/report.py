@@ -3,11 +3,14 @@
 ``mutation_report(suites, seed)`` grades, for each suite, every catalog entry and every
 machine-made mutant under the seeds ``0, 1, seed`` and returns the printable text and whether
 everything held: every catalog mutant killed and every variant at full marks under each seed,
-and at least :data:`TARGET` of the non-equivalent machine-made mutants killed.
+and at least :data:`TARGET` of the non-equivalent machine-made mutants killed. With
+``LAYERLAB_SURVIVORS_DIR`` set (or ``survivors_dir`` given), each assignment's survivors are
+also written to ``<dir>/<assignment>.txt``.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections import Counter
@@ -23,6 +26,7 @@ from autograder.mutation.run import Context, Outcome, grade_mutants
 from autograder.suite import Suite
 
 TARGET = 0.98  # the share of non-equivalent machine-made mutants a suite must kill
+SURVIVORS_ENV = "LAYERLAB_SURVIVORS_DIR"  # when set: where survivors files are written
 
 
 @dataclass
@@ -176,6 +180,8 @@ def mutation_report(
 ) -> tuple[str, bool]:
     """The printable report and whether every verdict held (see the module docstring)."""
     seeds = seeds_with(seed)
+    if survivors_dir is None and os.environ.get(SURVIVORS_ENV):
+        survivors_dir = Path(os.environ[SURVIVORS_ENV])
     lines, perfect = [], True
     start = time.monotonic()
     for suite in suites:
