@@ -13,7 +13,7 @@ c.CourseDirectory.root = str(Path(__file__).resolve().parent)
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "assignments"
 
-# `python -m autograder collect NAME FILE.zip` (autograder/intake.py) reads the LMS file names
+# `python -m autograder collect NAME FILE.zip` (autograder/intake/) reads the LMS file names
 # with this pattern, the one place to adapt for another LMS. Canvas names each file
 # LASTFIRST[_LATE]_USERID_SUBMISSIONID_FILENAME. Groups: student_id and file_id (required, as
 # for nbgrader zip_collect), last_name (Canvas gives only "lastfirst", recorded as the last

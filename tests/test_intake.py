@@ -1,4 +1,4 @@
-"""Taking in LMS downloads (autograder/intake.py): Canvas-style zips built here, collected into a
+"""Taking in LMS downloads (autograder/intake/): Canvas-style zips built here, collected into a
 temporary course whose gradebook has the assignment registered; what nbgrader then sees
 (Gradebook API, ``nbgrader export``); and hostile uploads, each refused or neutralized without
 touching other students."""

@@ -155,7 +155,9 @@ def test_invalid_notebook_gets_a_clear_report(tmp_path):
     report = grade(tmp_path, '{"cells": [', name="sub.ipynb")
     assert report.score == 0.0
     assert all(t.status == "error" for t in report.tests)
-    assert "not valid JSON" in report.tests[0].message
+    assert "not valid JSON" in report.unreadable
+    assert sum("not valid JSON" in n for n in report.notes) == 1  # said once, not per test
+    assert all(t.message == "not graded: the file could not be read." for t in report.tests)
 
 
 needs_bwrap = pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap not installed")
