@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import html
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -35,12 +36,14 @@ def markdown_text(text, limit: int = MAX_NOTE_CHARS) -> str:
 
 
 # The page's own style, in the report header (the kit's fixed text, never a student's): report
-# table cells apart and wrapped, verdicts without an "Out[ ]:" prompt beside them.
+# table cells apart and wrapped, verdicts without an "Out[ ]:" prompt beside them, figures no
+# wider than the page (so nothing scrolls sideways on a laptop screen).
 FEEDBACK_STYLE = """<style>
 .layerlab-report td, .layerlab-report th { padding: 0.2em 0.8em; vertical-align: top; }
 .layerlab-report td { white-space: normal; overflow-wrap: anywhere; }
 .output_area:has(.layerlab-verdict) .output_prompt { visibility: hidden; }
 .jp-OutputArea-child:has(.layerlab-verdict) .jp-OutputPrompt { visibility: hidden; }
+.output_subarea img { max-width: 100%; height: auto; }
 </style>"""
 
 
@@ -101,8 +104,8 @@ MAX_VERDICT_CHARS = 4000
 
 
 def verdict_html(test: dict) -> str:
-    """The verdict as escaped HTML that wraps: status and points, the message, each hint on a
-    line of its own."""
+    """The verdict as escaped HTML that wraps: status and points, then the message with each
+    sub-check (`` | `` in the judge's message) and each hint on a line of its own."""
     head = f"[{test['status']}] {test['score']:.4g} / {test['max_score']:g} points"
     body = ""
     if test["status"] != "passed" and test.get("message"):
@@ -112,7 +115,7 @@ def verdict_html(test: dict) -> str:
         hint = '<br><strong class="layerlab-hint">Hint:</strong>'
         body = (
             '<div style="white-space: pre-wrap; overflow-wrap: anywhere">'
-            + html.escape(message).replace(" Hint:", hint).replace("\nHint:", hint)
+            + re.sub(r"(^|\s+)Hint:", hint, html.escape(message.replace(" | ", "\n")))
             + "</div>"
         )
     return (
