@@ -279,21 +279,24 @@ def fcnet_batchnorm_test(t: TestContext):
 
 @SUITE.test("fcnet_layernorm", points=1, functions=["FullyConnectedNet", "layernorm_forward"])
 def fcnet_layernorm_test(t: TestContext):
-    """Net with layernorm: params, loss and every gradient; test mode identical per example.
+    """Net with layernorm (one and two hidden layers): params, loss and every gradient; test
+    mode identical per example.
     Construction: weight scale, zero biases, the seed, the default arguments."""
     _check_construction(t)
-    dims, N, reg = (5, 7, 4, 3), 6, 0.1
-    built = _build_net(t, dims, "layernorm", 1.0, reg, int(t.rng.integers(1000)))
-    if built is None:
-        return
-    net, shapes = built
-    params, X, y = _draw_away_from_kinks(t, shapes, dims, N, 2, "layernorm")
-    _install(t, net, params)
-    _check_loss_and_grads(t, net, params, X, y, 2, "layernorm", reg, "layernorm")
-    scores = t.call((net, "loss"), X[:1].copy())
-    expected = _net_forward(params, X[:1], 2, "layernorm")[0]
-    checks.expect(t, "FullyConnectedNet.loss(X) scores for one example (layernorm)", scores,
-                  expected, tol=checks.Tol(1e-12, 1e-12))  # fmt: skip
+    for dims, N, reg in [((5, 7, 4, 3), 6, 0.1), ((4, 6, 3), 5, 0.0)]:  # two and one hidden
+        hidden = len(dims) - 2
+        built = _build_net(t, dims, "layernorm", 1.0, reg, int(t.rng.integers(1000)))
+        if built is None:
+            return
+        net, shapes = built
+        params, X, y = _draw_away_from_kinks(t, shapes, dims, N, hidden, "layernorm")
+        _install(t, net, params)
+        tag = f"layernorm, {hidden} hidden layer{'s' if hidden > 1 else ''}"
+        _check_loss_and_grads(t, net, params, X, y, hidden, "layernorm", reg, tag)
+        scores = t.call((net, "loss"), X[:1].copy())
+        expected = _net_forward(params, X[:1], hidden, "layernorm")[0]
+        checks.expect(t, f"FullyConnectedNet.loss(X) scores for one example ({tag})", scores,
+                      expected, tol=checks.Tol(1e-12, 1e-12))  # fmt: skip
 
 
 @SUITE.test("fcnet_dropout", points=2, functions=["FullyConnectedNet", "dropout_forward"])
