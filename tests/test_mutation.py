@@ -334,3 +334,11 @@ def test_only_contract_defaults_change_when_a_table_is_given():
 def test_a_numpy_float_is_a_float():
     assert same(1.0, np.float64(1.0))
     assert not same(1.0, np.float32(1.0))
+
+
+def test_a_returned_view_of_an_input_is_behaviour():
+    ns = {"copy": lambda x: x.copy(), "view": lambda x: x}
+    x = np.arange(3.0)
+    assert invoke(ns, "copy", x)["aliases"] == []
+    assert invoke(ns, "view", x)["aliases"] == [((), 0)]
+    assert not same(invoke(ns, "copy", x), invoke(ns, "view", x))

@@ -538,7 +538,7 @@ def a4_probes() -> list[Probe]:
     X, y = _net_data("a4 net", 4, 5, 3)
     for normalization in (None, "batchnorm", "layernorm"):
         for keep in (1.0, 0.5):
-            for hidden in ([3], [4, 3]):
+            for hidden in ([3], [4, 3], [4, 3, 2]):
                 kwargs = dict(
                     input_dim=5,
                     num_classes=3,
@@ -559,6 +559,14 @@ def a4_probes() -> list[Probe]:
                         extra=["bn_params", "dropout_param"],
                     )
                 )
+    images = X.reshape(4, 5, 1)  # "X (N, ...) is flattened to (N, input_dim)"
+    for normalization in (None, "batchnorm", "layernorm"):
+        kwargs = dict(input_dim=5, num_classes=3, reg=0.2, weight_scale=0.5, seed=3)
+        kwargs["normalization"] = normalization
+        probes.append(
+            _net_probe("FullyConnectedNet", f"(N, 5, 1) input {normalization}", ([3],), kwargs,
+                       images, y, extra=["bn_params", "dropout_param"])
+        )  # fmt: skip
     for shape in [(1, 1, 1), (3, 2, 4), (2, 3, 2, 5), (4, 1, 3, 1)]:
         X = rng.standard_normal(shape)
         for p in ({}, {"p": 0.0}, {"p": 1.0}, {"p": 0.5}):

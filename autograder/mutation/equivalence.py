@@ -61,7 +61,37 @@ def invoke(namespace: dict, name: str, *args, **kwargs) -> dict:
         value = Raised(exc)
     finally:
         np.seterrcall(old)
-    return {"value": value, "args": args, "kwargs": kwargs, "warnings": sorted(set(events))}
+    return {
+        "value": value,
+        "args": args,
+        "kwargs": kwargs,
+        "warnings": sorted(set(events)),
+        "aliases": _aliases(value, args),
+    }
+
+
+def _arrays(value, path=()):
+    """``(path, array)`` for every array inside tuples, lists and dicts of ``value``."""
+    if isinstance(value, np.ndarray):
+        yield path, value
+    elif isinstance(value, tuple | list):
+        for i, item in enumerate(value):
+            yield from _arrays(item, (*path, i))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _arrays(item, (*path, key))
+
+
+def _aliases(value, args) -> list:
+    """Which returned arrays share memory with which array arguments (a returned view of
+    an input is behaviour: the caller's later writes reach the input)."""
+    inputs = [(i, a) for i, a in enumerate(args) if isinstance(a, np.ndarray)]
+    return [
+        (path, i)
+        for path, out in _arrays(value)
+        for i, a in inputs
+        if out.size and a.size and np.may_share_memory(out, a)
+    ]
 
 
 def same(a, b) -> bool:
