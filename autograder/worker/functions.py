@@ -49,6 +49,12 @@ def _cube_product(c):
     return lambda x: c * x**3 + x
 
 
+def _reversed_view():
+    # Returns a view of its input: a gradient routine that perturbs x in place and keeps
+    # f(x) without copying it sees its stored value change under it.
+    return lambda x: x[..., ::-1]
+
+
 def _rng(seed):
     return np.random.default_rng(int(seed))
 
@@ -63,6 +69,7 @@ REGISTRY = {
     "scaled_tanh": _scaled_tanh,
     "row_softmax": _row_softmax,
     "cube_product": _cube_product,
+    "reversed_view": _reversed_view,
 }
 
 
