@@ -319,7 +319,8 @@ def test_definitions_mode_is_silent_only_about_what_skipped_experiments_bound():
         "import numpy as np\ndigits = load_digits()\nsizes = []\nfor n in range(3):\n"
         "    sizes.append(n)\nnp.random.seed(0)",
         "X = digits.images[:10]\nY = X + 1\nfit = np.polyfit(np.log(sizes[2:]), sizes[2:], 1)",
-        "SCALE = np.sqrt(2.0)\nBAD = undefined_name + 1\nWORSE = SCALE * np.reshape(np.arange(3), (2, 2))",
+        "SCALE = np.sqrt(2.0)\nBAD = undefined_name + 1\n"
+        "WORSE = SCALE * np.reshape(np.arange(3), (2, 2))",
     ]
     namespace, skipped = {}, set()
     failures = [run_definitions(ast.parse(c), "<cell>", namespace, skipped) for c in cells]
