@@ -11,6 +11,7 @@ its sub-checks that passed; zero when the student's code raised, hung or was kil
 from __future__ import annotations
 
 import copy
+import resource
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -73,7 +74,10 @@ class FunctionSpec:
 
 class Student(Protocol):
     """What a test may ask of the student's code. Implemented by the sandboxed worker client
-    (``autograder.sandbox.WorkerClient``) and by ``LocalStudent``."""
+    (``autograder.sandbox.WorkerClient``) and by ``LocalStudent``. ``last_call_seconds`` is
+    the CPU time of the last call, measured where the student's code ran."""
+
+    last_call_seconds: float | None
 
     def has(self, name: str) -> bool: ...
 
@@ -82,7 +86,8 @@ class Student(Protocol):
     ) -> tuple[Any, dict[int, Any], list[str]]:
         """Call a function (or a handle's method); return ``(value, changed_args, fp_events)``:
         ``changed_args`` maps argument positions to their values after the call when changed,
-        ``fp_events`` lists numpy floating-point errors raised during it ("overflow", ...)."""
+        ``fp_events`` lists numpy floating-point errors raised during it ("overflow", ...),
+        and "non-finite result" when the value holds NaN or an infinity."""
         ...
 
     def attr(self, handle: Handle, name: str) -> Any: ...
@@ -311,6 +316,7 @@ class LocalStudent:
 
     def __init__(self, namespace: dict):
         self.namespace = namespace
+        self.last_call_seconds: float | None = None  # CPU seconds of the last call
 
     def has(self, name: str) -> bool:
         return callable(self.namespace.get(name))
@@ -341,6 +347,7 @@ class LocalStudent:
         before = [copy.deepcopy(a) if isinstance(a, np.ndarray | dict) else None for a in args]
         events: list[str] = []
         old = np.seterrcall(lambda kind, flag: events.append(kind))
+        started = _cpu_seconds()
         try:
             with np.errstate(all="call"):
                 value = fn(*args, **kwargs)
@@ -348,6 +355,9 @@ class LocalStudent:
             raise StudentRaised(f"{_name(target)} raised {type(exc).__name__}: {exc}") from exc
         finally:
             np.seterrcall(old)
+            self.last_call_seconds = _cpu_seconds() - started
+        if has_non_finite(value):
+            events.append("non-finite result")
         changed = {}
         for i, (a, b) in enumerate(zip(args, before, strict=True)):
             if b is not None and not same_value(a, b):
@@ -380,6 +390,22 @@ class LocalStudent:
             target[path[-1]] = value
 
 
+def has_non_finite(value, depth: int = 0) -> bool:
+    """Whether a returned value holds NaN or an infinity anywhere (a stability test's own
+    observation, independent of anything the student's process reports)."""
+    if depth > 50:
+        return False
+    if isinstance(value, float | complex | np.floating | np.complexfloating):
+        return not np.isfinite(value)
+    if isinstance(value, np.ndarray) and value.dtype.kind in "fc":
+        return not bool(np.isfinite(value).all())
+    if isinstance(value, list | tuple):
+        return any(has_non_finite(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return any(has_non_finite(v, depth + 1) for v in value.values())
+    return False
+
+
 def unusable_value(spec: TestSpec, exc: Exception) -> str:
     """The message for a returned value the test could not even compare."""
     detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
@@ -388,6 +414,11 @@ def unusable_value(spec: TestSpec, exc: Exception) -> str:
         "return exactly what the docstring asks for (numpy arrays of the stated shapes, "
         "float scalars, tuples of the stated length)."
     )
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _copy_plain(value):

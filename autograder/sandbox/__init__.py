@@ -39,7 +39,7 @@ from autograder.sandbox.bwrap import (
 )
 from autograder.sandbox.cgroup import Cgroup, create_cgroup
 from autograder.sandbox.cleanup import remove_tree
-from autograder.sandbox.client import WorkerClient, has_non_finite
+from autograder.sandbox.client import WorkerClient
 from autograder.sandbox.jail import Sandbox, kill_group, start_sandboxed
 from autograder.sandbox.limits import Limits, cap_own_memory
 from autograder.sandbox.problems import ended_problem, raised_problem
@@ -59,7 +59,6 @@ __all__ = [
     "cap_own_memory",
     "create_cgroup",
     "ended_problem",
-    "has_non_finite",
     "kill_group",
     "raised_problem",
     "remove_tree",

@@ -1,7 +1,7 @@
 """The grading process's side of one sandboxed worker: ``WorkerClient`` (the ``Student``
 protocol of ``autograder.suite``) starts the worker, sends requests, checks every reply
-(its size, its fields, its time) and turns a broken channel into ``WorkerKilled``;
-``has_non_finite`` checks a returned value for NaN and infinities."""
+(its size, its fields, its time) and turns a broken channel into ``WorkerKilled``.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from autograder.suite import (
     StudentCodeProblem,
     StudentRaised,
     WorkerKilled,
+    has_non_finite,
 )
 from autograder.worker import wire
 
@@ -358,24 +359,6 @@ class WorkerClient:
                     self.output_truncated = True
         except (OSError, ValueError):
             return
-
-
-def has_non_finite(value, depth: int = 0) -> bool:
-    """Whether a returned value holds NaN or an infinity anywhere (a stability test's own
-    observation, independent of anything the student's process reports)."""
-    import numpy as np
-
-    if depth > 50:
-        return False
-    if isinstance(value, float | complex | np.floating | np.complexfloating):
-        return not np.isfinite(value)
-    if isinstance(value, np.ndarray) and value.dtype.kind in "fc":
-        return not bool(np.isfinite(value).all())
-    if isinstance(value, list | tuple):
-        return any(has_non_finite(v, depth + 1) for v in value)
-    if isinstance(value, dict):
-        return any(has_non_finite(v, depth + 1) for v in value.values())
-    return False
 
 
 def _ref(handle: Handle) -> wire.HandleRef:
