@@ -203,7 +203,8 @@ def test_float32_output_fails_although_within_old_tolerance():
         "    return (dout * (cache > 0)).astype(np.float32)\n"
     }
     result = grade(f32, 0, [SUITE.get("relu_backward")])[0]
-    assert result.score <= 0.5 and "float64" in result.message  # only "called twice" passes
+    # every comparison of the gradient fails; only "called twice" and the CPU budget pass
+    assert result.score < 0.6 and "float64" in result.message
 
 
 def test_same_is_the_workers_definition():

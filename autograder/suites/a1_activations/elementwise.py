@@ -375,6 +375,8 @@ def backward_test(act: Activation):
                     tol=tolerance(act, x, params, dout=np.array([dout_scale])),
                     where=describe(x, params),
                 )
+        large = act.scale * t.rng.standard_normal((128, 128))
+        checks.analytic_backward(t, act.name, [large], kwargs=act.params(t.rng)[0])
 
     return run
 
