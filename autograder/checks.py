@@ -400,9 +400,15 @@ ANALYTIC_SLACK = 0.5  # ...plus this many CPU seconds (an honest Python loop ove
 
 
 def analytic_backward(
-    t: TestContext, layer: str, args: Sequence, *, kwargs: dict | None = None
+    t: TestContext,
+    layer: str,
+    args: Sequence,
+    *,
+    kwargs: dict | None = None,
+    backward: str | None = None,
 ) -> bool:
-    """``<layer>_backward`` on the cache of ``<layer>_forward(*args)`` costs at most
+    """``<layer>_backward`` (or ``backward``) on the cache of ``<layer>_forward(*args)`` costs
+    at most
     ``ANALYTIC_FACTOR`` forwards plus ``ANALYTIC_SLACK`` CPU seconds, measured where the
     student's code ran. ``args`` should be large (about 10^4 entries): differentiating the
     forward numerically then costs two forwards per entry, thousands of times more."""
@@ -410,16 +416,17 @@ def analytic_backward(
     out, cache = pair(t, f"{layer}_forward", t.call(f"{layer}_forward", *args, keep=(1,), **kwargs))
     forward_seconds = t.student.last_call_seconds
     dout = t.rng.standard_normal(np.shape(out))
-    t.call(f"{layer}_backward", dout, cache)
+    backward = backward or f"{layer}_backward"
+    t.call(backward, dout, cache)
     backward_seconds = t.student.last_call_seconds
     if forward_seconds is None or backward_seconds is None:
         return True  # nothing measured: nothing to hold against the student
     budget = ANALYTIC_FACTOR * forward_seconds + ANALYTIC_SLACK
     size = int(np.size(args[0]))
     return t.check(
-        f"{layer}_backward is analytic",
+        f"{backward} is analytic",
         backward_seconds <= budget,
-        f"{layer}_backward took {backward_seconds:.2f} s of CPU on an input of {size} entries, "
+        f"{backward} took {backward_seconds:.2f} s of CPU on an input of {size} entries, "
         f"where its forward took {forward_seconds:.4f} s (allowed: {budget:.2f} s): write the "
         "backward pass with the derivative itself, not by differentiating the forward "
         "numerically.",

@@ -167,6 +167,9 @@ def batchnorm_backward_alt_test(t: TestContext):
 
 
 def _bn_backward_cases(t, backward):
+    gamma, beta = gamma_beta(t.rng, 64)
+    checks.analytic_backward(t, "batchnorm", [t.rng.standard_normal((256, 64)), gamma, beta,
+                                              {"mode": "train"}], backward=backward)  # fmt: skip
     for N, D, low in DOMAIN["batchnorm_backward"]:
         if low:
             x = low_variance_columns(t.rng, N, D)

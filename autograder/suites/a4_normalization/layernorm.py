@@ -46,6 +46,8 @@ def layernorm_forward_test(t: TestContext):
 @SUITE.test("layernorm_backward", points=1.5, functions=["layernorm_forward", "layernorm_backward"])
 def layernorm_backward_test(t: TestContext):
     """dx, dgamma, dbeta against the exact derivative, including N = 1 and D = 1."""
+    gamma, beta = gamma_beta(t.rng, 64)
+    checks.analytic_backward(t, "layernorm", [t.rng.standard_normal((256, 64)), gamma, beta, {}])
     for N, D in DOMAIN["layernorm_backward"]:
         x = t.rng.uniform(-4, 4, size=(N, 1)) + t.rng.uniform(0.3, 3, (N, 1)) * (
             t.rng.standard_normal((N, D))
