@@ -126,7 +126,9 @@ class _Dispatch:
         self.restricted: dict = {}  # future -> the workers it may run on
         self.refusals: dict[str, int] = {}  # student -> how often refused
         self.refusing: dict[str, str] = {}  # worker address -> why it refused
-        self.completed = as_completed()
+        # Results are fetched in the background as tasks finish (and so leave the workers'
+        # memory at once): a worker dying later cannot hold up the collection.
+        self.completed = as_completed(with_results=True, raise_errors=False)
 
     def run(self) -> bool:
         stop = self.coordinator.stop
@@ -143,8 +145,8 @@ class _Dispatch:
                 if not batch:
                     time.sleep(0.05)
                     continue
-                for future in batch:
-                    self._collect(future)
+                for future, result in batch:
+                    self._collect(future, result)
         except KeyboardInterrupt:
             self._cancel()
             return False
@@ -188,22 +190,26 @@ class _Dispatch:
                 future.cancel()
                 self._send(student)
 
-    def _collect(self, future) -> None:
+    def _collect(self, future, outcome) -> None:
+        """One finished future: ``outcome`` is its result, or ``(type, exception,
+        traceback)`` when it failed, or a ``CancelledError``."""
         from distributed import KilledWorker
 
         if future not in self.in_flight:
             return  # abandoned by _rescue and sent again
         student = self.in_flight.pop(future)
         self.restricted.pop(future, None)
-        try:
-            result = future.result()
-        except KilledWorker as exc:
-            result = {"error": _killed_sentence(exc)}
-        except Exception as exc:  # noqa: BLE001  (lost with the scheduler, cancelled)
-            result = {"error": f"the Dask task failed: {type(exc).__name__}: {exc}"[:1000]}
-        finally:
-            future.release()
-        if isinstance(result, dict) and "refused" in result:
+        result = outcome
+        if future.status == "error":
+            exc = outcome[1] if isinstance(outcome, tuple) and len(outcome) == 3 else outcome
+            if isinstance(exc, KilledWorker):
+                result = {"error": _killed_sentence(exc)}
+            else:
+                result = {"error": f"the Dask task failed: {type(exc).__name__}: {exc}"[:1000]}
+        elif future.status != "finished" or not isinstance(outcome, dict):
+            result = {"error": f"the Dask task was lost ({future.status}): {outcome!r}"[:1000]}
+        future.release()
+        if "refused" in result:
             self._refused(student, result)
             return
         self.coordinator.arrived(student, result)

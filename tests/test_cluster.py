@@ -16,7 +16,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -208,7 +207,7 @@ def test_a_bad_scheduler_is_refused_in_one_sentence():
 
 
 def test_a_cluster_run_matches_a_local_run_and_loses_nothing_when_a_worker_dies(
-    tmp_path, good, mutants
+    tmp_path, good, mutants, monkeypatch
 ):
     local = build_course(tmp_path / "local")
     students = [f"s{i:02d}" for i in range(20)]
@@ -225,14 +224,19 @@ def test_a_cluster_run_matches_a_local_run_and_loses_nothing_when_a_worker_dies(
         dask.start_worker("doomed")
         dask.start_worker("survivor")
         in_flight: list[str] = []
-        killer = threading.Thread(target=kill_mid_run, args=(dask, remote, in_flight))
-        killer.start()
-        try:
+        with dask.client() as watcher:
+            arrived = grading.Coordinator.arrived
+
+            def arrived_then_kill(self, student, result):
+                arrived(self, student, result)
+                if not in_flight:
+                    in_flight.extend(kill_if_judging(dask, watcher, "doomed"))
+
+            monkeypatch.setattr(grading.Coordinator, "arrived", arrived_then_kill)
             run = grading.grade_class(remote.assignment(DEMO_ASSIGNMENT), jobs=1,
                                       progress=False, mode="definitions",
                                       scheduler=dask.address)  # fmt: skip
-        finally:
-            killer.join(timeout=START_SECONDS)
+            monkeypatch.undo()
         assert in_flight, "the worker was not killed while judging: " + dask.log("scheduler")
         assert dask.procs["doomed"].poll() is not None
         again = grading.grade_class(remote.assignment(DEMO_ASSIGNMENT), jobs=1,
@@ -255,22 +259,14 @@ def test_a_cluster_run_matches_a_local_run_and_loses_nothing_when_a_worker_dies(
     ), "the mutants should lose points in both runs"
 
 
-def kill_mid_run(dask: LocalDask, course: Course, in_flight: list[str]) -> None:
-    """Once three reports are stored, kill worker "doomed" while it is judging; note whose
-    submissions it held (their task keys name the student)."""
-    deadline = time.monotonic() + 600
-    folder = course.state_dir / "reports" / DEMO_ASSIGNMENT
-    with dask.client() as client:
-        while time.monotonic() < deadline:
-            if len(list(folder.glob("*.json"))) >= 3:
-                names = dask.workers(client)
-                busy = client.processing()
-                held = [k for a, keys in busy.items() if names.get(a) == "doomed" for k in keys]
-                if held:
-                    dask.kill("doomed")
-                    in_flight += [str(k).split("-")[-2] for k in held]
-                    return
-            time.sleep(0.05)
+def kill_if_judging(dask: LocalDask, client, name: str) -> list[str]:
+    """Kill worker ``name`` if it holds tasks now; the students whose tasks it held (their
+    task keys name them), else []."""
+    names = dask.workers(client)
+    held = [k for a, keys in client.processing().items() if names.get(a) == name for k in keys]
+    if held:
+        dask.kill(name)
+    return [str(k).split("-")[-2] for k in held]
 
 
 KILLER = """
