@@ -10,8 +10,51 @@ import pytest
 
 from layerlab import train
 from layerlab.data import load_digits
-from layerlab.demo_train import _TwoLayerNet, main
-from layerlab.train import Trainer, sgd
+from layerlab.demo_train import main
+from layerlab.given.a3_backprop import sgd
+from layerlab.train import Trainer
+
+
+class _TwoLayerNet:
+    """affine -> ReLU -> affine -> softmax cross-entropy, with L2 regularization.
+
+    Inputs ``(N, D)``, scores ``(N, C)``; params W1 ``(D, H)``, b1 ``(H,)``, W2 ``(H, C)``,
+    b2 ``(C,)``.
+    """
+
+    def __init__(self, input_dim, hidden_dim, num_classes, *, weight_scale=0.1, reg=1e-4, seed=0):
+        rng = np.random.default_rng(seed)
+        self.reg = reg
+        self.params = {
+            "W1": weight_scale * rng.standard_normal((input_dim, hidden_dim)),
+            "b1": np.zeros(hidden_dim),
+            "W2": weight_scale * rng.standard_normal((hidden_dim, num_classes)),
+            "b2": np.zeros(num_classes),
+        }
+
+    def loss(self, X, y=None):
+        p = self.params
+        hidden = np.maximum(0.0, X @ p["W1"] + p["b1"])
+        scores = hidden @ p["W2"] + p["b2"]
+        if y is None:
+            return scores
+        shifted = scores - scores.max(axis=1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        n = len(X)
+        loss = -log_probs[np.arange(n), y].mean()
+        loss += 0.5 * self.reg * (np.sum(p["W1"] ** 2) + np.sum(p["W2"] ** 2))
+
+        dscores = np.exp(log_probs)
+        dscores[np.arange(n), y] -= 1.0
+        dscores /= n
+        dhidden = (dscores @ p["W2"].T) * (hidden > 0)
+        grads = {
+            "W2": hidden.T @ dscores + self.reg * p["W2"],
+            "b2": dscores.sum(axis=0),
+            "W1": X.T @ dhidden + self.reg * p["W1"],
+            "b1": dhidden.sum(axis=0),
+        }
+        return loss, grads
 
 
 @pytest.fixture(scope="module")
