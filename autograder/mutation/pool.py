@@ -9,6 +9,7 @@ import multiprocessing.connection
 import os
 import resource
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -71,6 +72,7 @@ def pool_map(
 
 def _child(conn, work, item):
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    warnings.simplefilter("ignore")  # a mutant's RuntimeWarnings are its own business
     try:
         message = (True, work(item))
     except BaseException as exc:  # noqa: BLE001  (MemoryError, RecursionError, ...)
