@@ -8,9 +8,7 @@ that test.
 
 from __future__ import annotations
 
-import json
 import random
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,7 +139,7 @@ def judge(
         report.tests = _all_tests(suite, "error", "not graded: the file could not be read.")
         report.seconds = time.monotonic() - started
         return report
-    report.tests = _run_suite(suite, path, sub.cells, seed, mode, limits, report)
+    report.tests = _run_suite(suite, path, sub, seed, mode, limits, report)
     report.seconds = time.monotonic() - started
     return report
 
@@ -152,9 +150,9 @@ def _all_tests(suite: Suite, status: str, message: str) -> list[TestResult]:
     ]
 
 
-def _run_suite(suite, path, cells, seed, mode, limits, report: Report) -> list[TestResult]:
+def _run_suite(suite, path, sub, seed, mode, limits, report: Report) -> list[TestResult]:
     notes = report.notes
-    client = WorkerClient(path, cells, mode, limits)
+    client = WorkerClient(path, sub.cells, mode, limits, sub.numbers)
     try:
         try:
             client.start()
@@ -170,7 +168,7 @@ def _run_suite(suite, path, cells, seed, mode, limits, report: Report) -> list[T
                 client.start()
             except StudentCodeProblem as exc2:
                 return _all_tests(suite, exc2.status, f"Your code could not be loaded: {exc2}")
-        notes.extend(_describe_load_problems(client.load_problems, path))
+        notes.extend(_describe_load_problems(client.load_problems, sub))
         return [_run_one(spec, client, seed) for spec in suite.tests]
     finally:
         client.close()
@@ -193,26 +191,15 @@ def _run_one(spec, client: WorkerClient, seed: int) -> TestResult:
         client.end_test()
 
 
-def _describe_load_problems(problems: list[dict], path: Path | None = None) -> list[str]:
-    """One note per cell that failed to load, naming the cell as JupyterLab numbers it
-    (1-based over all cells, Markdown included) with the function it defines, when the
-    submission at ``path`` is a notebook; the worker counts code cells only."""
-    labels = _notebook_cells(path) if path is not None else {}
-    names = {number: name for number, name in labels.values()}
-
-    def notebook_number(cell, problem: dict):
-        if problem.get("numbering") == "notebook" or not isinstance(cell, int):
-            return cell
-        return labels.get(cell, (cell, None))[0]
-
+def _describe_load_problems(problems: list[dict], sub: Submission) -> list[str]:
+    """One note per cell that failed to load, naming the cell as JupyterLab numbers it (the
+    worker was given those numbers) with the function it defines."""
     notes = []
     for p in problems[:10]:
-        number = notebook_number(p.get("cell"), p)
-        cell = f"cell {number}" + (f" ({names[number]})" if names.get(number) else "")
+        number = p.get("cell")
+        name = sub.defined_in(number) if isinstance(number, int) else None
+        cell = f"cell {number}" + (f" ({name})" if name else "")
         where = str(p.get("where") or "")
-        where = re.sub(
-            r"\bcell (\d+)", lambda m, p=p: f"cell {notebook_number(int(m[1]), p)}", where
-        )
         notes.append(
             f"{cell}: {p.get('type')}: {p.get('message', '')}{f' ({where})' if where else ''} "
             "(the rest of the notebook was still run)"
@@ -220,32 +207,3 @@ def _describe_load_problems(problems: list[dict], path: Path | None = None) -> l
     if len(problems) > 10:
         notes.append(f"... and {len(problems) - 10} more cells with errors")
     return notes
-
-
-def _notebook_cells(path: Path) -> dict[int, tuple[int, str | None]]:
-    """``{code cell number as the worker counts it: (JupyterLab's cell number, the first
-    function or class the cell defines)}``; empty when ``path`` is not a readable notebook.
-    Code cells are picked exactly as ``submission.parse_notebook`` picks them."""
-    if path.suffix != ".ipynb":
-        return {}
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8-sig"))
-        cells = doc.get("cells")
-        if cells is None:
-            cells = [c for ws in doc["worksheets"] for c in ws.get("cells", [])]
-    except (OSError, ValueError, RecursionError, AttributeError, KeyError, TypeError):
-        return {}
-    if not isinstance(cells, list):
-        return {}
-    labels, code = {}, 0
-    for number, cell in enumerate(cells, start=1):
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
-            continue
-        source = cell.get("source", cell.get("input", ""))
-        if isinstance(source, list):
-            source = "".join(s for s in source if isinstance(s, str))
-        if isinstance(source, str):
-            code += 1
-            found = re.search(r"^(?:def|class)\s+([A-Za-z_]\w*)", source, re.MULTILINE)
-            labels[code] = (number, found.group(1) if found else None)
-    return labels

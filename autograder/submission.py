@@ -22,9 +22,25 @@ class SubmissionError(Exception):
 
 @dataclass
 class Submission:
+    """The code cells of a submission; ``numbers[i]`` is the number JupyterLab shows for
+    ``cells[i]`` (1-based over all cells, Markdown included; for a ``.py`` file, 1, 2, ...)."""
+
     path: Path
     cells: list[str]
     metadata: dict = field(default_factory=dict)
+    numbers: list[int] = field(default_factory=list)
+
+    def __post_init__(self):
+        if len(self.numbers) != len(self.cells):
+            self.numbers = list(range(1, len(self.cells) + 1))
+
+    def defined_in(self, number: int) -> str | None:
+        """The first function or class defined in the cell numbered ``number``."""
+        for source, n in zip(self.cells, self.numbers, strict=True):
+            if n == number:
+                found = re.search(r"^(?:def|class)\s+([A-Za-z_]\w*)", source, re.MULTILINE)
+                return found.group(1) if found else None
+        return None
 
     def defined_names(self) -> set[str]:
         """Names of the top-level functions and classes defined anywhere in the code."""
@@ -89,8 +105,8 @@ def parse_notebook(path: Path, text: str) -> Submission:
             f"the notebook has {len(cells)} cells, over the limit of {MAX_CELLS}: submit the "
             "assignment's notebook, with your answers in its cells."
         )
-    sources = []
-    for cell in cells:
+    sources, numbers = [], []
+    for number, cell in enumerate(cells, start=1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         source = cell.get("source", cell.get("input", ""))
@@ -98,8 +114,9 @@ def parse_notebook(path: Path, text: str) -> Submission:
             source = "".join(s for s in source if isinstance(s, str))
         if isinstance(source, str):
             sources.append(source)
+            numbers.append(number)
     metadata = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
-    return Submission(path, sources, metadata)
+    return Submission(path, sources, metadata, numbers)
 
 
 def infer_assignment(sub: Submission, assignments: dict[str, list[str]]) -> str | None:

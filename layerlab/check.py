@@ -79,7 +79,7 @@ class Problem:
     type: str
     message: str
     function: str | None = None  # innermost function defined in the notebook, when known
-    cell: str | None = None  # grade_id (or "cell N") of the cell defining that function
+    cell: int | None = None  # the number JupyterLab shows for the cell defining that function
     hint: str | None = None
 
 
@@ -91,6 +91,7 @@ class CheckResult:
     points: float
     status: str
     problem: Problem | None = None
+    cell: int | None = None  # the number JupyterLab shows for the check cell
 
 
 @dataclass
@@ -147,6 +148,11 @@ def _label(cell, index: int) -> str:
     return _grading(cell).get("grade_id") or f"cell {index + 1}"
 
 
+def _number(index: int) -> int:
+    """The number JupyterLab shows for the cell at ``index`` (1-based over all cells)."""
+    return index + 1
+
+
 def stub_functions(source: str) -> list[str]:
     """Names of the functions (``Class.method`` for methods) whose own body still raises
     ``NotImplementedError``; ``["?"]`` when the source has a stub but does not parse."""
@@ -179,13 +185,13 @@ def stub_functions(source: str) -> list[str]:
 
 
 def describe_error(
-    output, labels_by_count: dict[int, str], defined_in: dict[str, str], timeout: float
+    output, labels_by_count: dict[int, int], defined_in: dict[str, int], timeout: float
 ) -> Problem:
     """A ``Problem`` from a cell's error output: the exception, the innermost function of
     the notebook it passed through, the cell defining that function, and a hint.
 
-    ``labels_by_count`` maps execution counts to cell labels (tracebacks name cells
-    ``Cell In[N]``); ``defined_in`` maps function names to the label of their cell."""
+    ``labels_by_count`` maps execution counts to cell numbers (tracebacks name cells
+    ``Cell In[N]``); ``defined_in`` maps function names to the number of their cell."""
     message = (output.get("evalue") or "").strip()
     kind = output.get("ename") or "Error"
     traceback = _ANSI.sub("", "\n".join(output.get("traceback") or []))
@@ -231,10 +237,10 @@ def run_checks(path: Path, timeout: float = DEFAULT_TIMEOUT) -> CheckReport:
     defined_in = {}
     for i, c in code:
         for name in re.findall(r"^\s*def\s+(\w+)", c.source, re.MULTILINE):
-            defined_in.setdefault(name, _label(c, i))
+            defined_in.setdefault(name, _number(i))
         names = stub_functions(c.source) if _grading(c).get("solution") else []
         if names:
-            report.not_implemented.append({"cell": _label(c, i), "functions": names})
+            report.not_implemented.append({"cell": f"cell {_number(i)}", "functions": names})
 
     nb.cells.insert(0, nbformat.v4.new_code_cell(WATCH_CELL))  # the copy in memory only
     client = NotebookClient(
@@ -255,7 +261,7 @@ def run_checks(path: Path, timeout: float = DEFAULT_TIMEOUT) -> CheckReport:
         report.kernel_error = f"{type(exc).__name__}: " + str(exc).strip().split("\n")[0]
     report.seconds = round(time.monotonic() - start, 1)
 
-    labels = {c.execution_count: _label(c, i) for i, c in code if c.get("execution_count")}
+    labels = {c.execution_count: _number(i) for i, c in code if c.get("execution_count")}
     crashed = started[-1] if report.kernel_error and started else None  # the kernel died here
     check_ids = {i for i, _ in checks}
     for i, c in code:
@@ -278,9 +284,9 @@ def run_checks(path: Path, timeout: float = DEFAULT_TIMEOUT) -> CheckReport:
             elif not c.get("execution_count"):
                 status = "not run"
             points = float(meta.get("points", 0))
-            report.checks.append(CheckResult(_label(c, i), points, status, problem))
+            report.checks.append(CheckResult(_label(c, i), points, status, problem, _number(i)))
         elif problem:
-            report.other_errors.append({"cell": _label(c, i), "problem": asdict(problem)})
+            report.other_errors.append({"cell": f"cell {_number(i)}", "problem": asdict(problem)})
     return report
 
 
@@ -298,10 +304,12 @@ def explain(p: Problem) -> str:
 def render(report: CheckReport) -> str:
     """The report as text for a terminal."""
     lines = [f"layerlab check: {report.notebook}  (ran in {report.seconds:g} s)", ""]
-    width = max(len(c.grade_id) for c in report.checks)
+    named = [f"cell {c.cell}" + ("" if c.grade_id.startswith("cell ") else f" ({c.grade_id})")
+             for c in report.checks]  # fmt: skip
+    width = max(len(n) for n in named)
     lines.append("Visible checks:")
-    for c in report.checks:
-        line = f"  {c.status:<8} {c.grade_id:<{width}}  {c.points:>3g} pt"
+    for c, name in zip(report.checks, named, strict=True):
+        line = f"  {c.status:<8} {name:<{width}}  {c.points:>3g} pt"
         lines.append(line + (f"  {explain(c.problem)}" if c.problem else ""))
     if report.not_implemented:
         lines += ["", "Still to write (solution cells that raise NotImplementedError):"]

@@ -85,31 +85,32 @@ def test_report_tells_each_problem_apart_and_leaves_the_file_alone(tmp_path):
     assert (half["type"], half["function"], half["cell"]) == (
         "NotImplementedError",
         "half",
-        "sol_half",
+        3,
     )
     assert half["hint"] == "not implemented yet"
     ratio = checks["check_ratio"]["problem"]
     assert (ratio["type"], ratio["message"]) == ("ZeroDivisionError", "float division by zero")
-    assert (ratio["function"], ratio["cell"]) == ("ratio", "sol_ratio")
+    assert (ratio["function"], ratio["cell"]) == ("ratio", 4)
     triple = checks["check_triple"]["problem"]
     assert triple["type"] == "comparison failed" and triple["message"].startswith("triple: ")
     square = checks["check_square"]["problem"]
     assert (square["function"], square["cell"], square["hint"]) == (
-        "square_backward", "sol_square", "not implemented yet",
+        "square_backward", 6, "not implemented yet",
     )  # fmt: skip
     assert "stopped after 5 s" in checks["check_loop"]["problem"]["hint"]
     assert data["not_implemented"] == [
-        {"cell": "sol_half", "functions": ["half"]},
-        {"cell": "sol_square", "functions": ["square_backward"]},
+        {"cell": "cell 3", "functions": ["half"]},
+        {"cell": "cell 6", "functions": ["square_backward"]},
     ]
     assert [(e["cell"], e["problem"]["type"]) for e in data["other_errors"]] == [
         ("cell 14", "NameError")
     ]
 
     text = render(report)
-    assert "half (cell sol_half) is not implemented yet" in text
-    assert "square_backward (cell sol_square) is not implemented yet" in text
-    assert "ZeroDivisionError: float division by zero, raised in ratio (cell sol_ratio)" in text
+    # cells as JupyterLab numbers them (1-based over all cells)
+    assert "half (cell 3) is not implemented yet" in text
+    assert "square_backward (cell 6) is not implemented yet" in text
+    assert "ZeroDivisionError: float division by zero, raised in ratio (cell 4)" in text
     assert "2 of 7 visible checks ran cleanly" in text
     assert "Hidden tests decide the grade and are not run here" in text
 
@@ -231,9 +232,9 @@ def test_student_path_bundle_start_check(tmp_path):
     todo, done = finish(todo), finish(done)
 
     assert todo.returncode == 1, todo.stdout + todo.stderr
-    assert "error    rel_error" in todo.stdout
-    assert "rel_error (cell sol_rel_error) is not implemented yet" in todo.stdout
-    assert "sigmoid_forward (cell sol_sigmoid) is not implemented yet" in todo.stdout
+    assert "error    cell 5 (rel_error)" in todo.stdout
+    assert "rel_error (cell 4) is not implemented yet" in todo.stdout
+    assert "sigmoid_forward (cell 11) is not implemented yet" in todo.stdout
     assert "Hidden tests decide the grade and are not run here" in todo.stdout
     assert (released.read_bytes(), released.stat().st_mtime_ns) == before
 

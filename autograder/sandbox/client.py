@@ -110,9 +110,17 @@ class WorkerClient:
     ``last_call_seconds`` is the CPU time (seconds, measured in the student's process) of the
     last ``call``; ``restarts`` counts workers started again after one died."""
 
-    def __init__(self, submission: Path, cells: list[str], mode: str, limits: Limits):
+    def __init__(
+        self,
+        submission: Path,
+        cells: list[str],
+        mode: str,
+        limits: Limits,
+        numbers: list[int] | None = None,
+    ):
         self.submission = submission
         self.cells = cells
+        self.numbers = numbers  # the cells' numbers as JupyterLab shows them
         self.mode = mode
         self.limits = limits
         self.sandbox: Sandbox | None = None
@@ -157,7 +165,9 @@ class WorkerClient:
         threading.Thread(target=self._drain_output, args=(self.sandbox,), daemon=True).start()
         self.in_test = False
         self._set_deadline(self.limits.load_seconds)
-        reply = self._request({"op": "load", "cells": self.cells, "mode": self.mode})
+        reply = self._request(
+            {"op": "load", "cells": self.cells, "mode": self.mode, "numbers": self.numbers}
+        )
         self.load_problems = [p for p in reply["problems"] if isinstance(p, dict)]
         self.names = {n for n in reply["names"] if isinstance(n, str)}
 
