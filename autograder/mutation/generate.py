@@ -11,7 +11,6 @@ from __future__ import annotations
 import ast
 import copy
 import difflib
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from autograder.worker.main import strip_magics
@@ -529,12 +528,3 @@ def generate_mutants(
 
 def _top_names(tree: ast.Module) -> dict[str, str]:
     return {n.name: n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef)}
-
-
-def iter_operators(mutants: list[Mutant]) -> Iterator[str]:
-    """The operator classes present in ``mutants``, in order of first appearance."""
-    seen: set[str] = set()
-    for m in mutants:
-        if m.operator not in seen:
-            seen.add(m.operator)
-            yield m.operator
