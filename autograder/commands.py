@@ -1,4 +1,5 @@
-"""The commands beyond ``judge``: release, grade, mutation-report."""
+"""The commands beyond ``judge``: grade, collect, demo, mutation-report, release (and, from
+their own modules, export and student-bundle)."""
 
 from __future__ import annotations
 
@@ -56,9 +57,13 @@ def register(sub) -> None:
     p.add_argument("--jobs", type=int, default=2)
     p.set_defaults(func=lambda args: __import__("autograder.demo").demo.main(jobs=args.jobs))
 
-    p = sub.add_parser("mutation-report", help="catalog of mutants and variants vs the suites")
+    p = sub.add_parser(
+        "mutation-report", help="hand catalog and machine-made mutants vs the suites"
+    )
     p.add_argument("assignment", nargs="*", help="default: every assignment with a catalog")
-    p.add_argument("--seed", type=int, default=1234)
+    p.add_argument("--seed", type=int, default=1234, help="the third seed (0 and 1 always)")
+    p.add_argument("--jobs", type=int, help="grading processes (default: the CPUs)")
+    p.add_argument("--survivors", type=Path, help="write each assignment's survivors here")
     p.set_defaults(func=cmd_mutation_report)
 
     p = sub.add_parser("release", help="regenerate assignments/ from solutions/ with nbgrader")
@@ -169,6 +174,9 @@ def cmd_mutation_report(args) -> int:
     names = args.assignment or [
         a for a in ASSIGNMENTS if (ROOT / "tests" / "catalog" / f"{a}.py").exists()
     ]
-    text, perfect = mutation_report([load_suite(n) for n in names], seed=args.seed)
+    suites = [load_suite(n) for n in names]
+    text, perfect = mutation_report(
+        suites, seed=args.seed, jobs=args.jobs, survivors_dir=args.survivors
+    )
     print(text)
     return 0 if perfect else 1
