@@ -129,6 +129,7 @@ class _Dispatch:
         # Results are fetched in the background as tasks finish (and so leave the workers'
         # memory at once): a worker dying later cannot hold up the collection.
         self.completed = as_completed(with_results=True, raise_errors=False)
+        self.window = MIN_WINDOW
 
     def run(self) -> bool:
         stop = self.coordinator.stop
@@ -153,8 +154,7 @@ class _Dispatch:
         return True
 
     def _fill(self) -> None:
-        window = max(MIN_WINDOW, 4 * sum(self.client.nthreads().values()))
-        while self.pending and len(self.in_flight) < window:
+        while self.pending and len(self.in_flight) < self.window:
             self._send(self.pending.popleft())
 
     def _send(self, student: str) -> None:
@@ -181,8 +181,11 @@ class _Dispatch:
         self.completed.add(future)
 
     def _rescue(self) -> None:
-        """Send again each restricted task whose every allowed worker has left."""
-        alive = set(self.client.nthreads())
+        """Size the window to the workers there are now, and send again each restricted task
+        whose every allowed worker has left."""
+        threads = self.client.nthreads()
+        self.window = max(MIN_WINDOW, 4 * sum(threads.values()))
+        alive = set(threads)
         for future, allowed in list(self.restricted.items()):
             if not future.done() and not allowed & alive:
                 student = self.in_flight.pop(future)
