@@ -16,6 +16,8 @@ on the next run like any other grader failure.
 from __future__ import annotations
 
 import re
+import signal
+import threading
 import time
 import uuid
 from collections import deque
@@ -64,7 +66,7 @@ def dask_client(spec: str):
         if local:
             n = int(local.group(1))
             cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                   dashboard_address=":0")  # fmt: skip
+                                   dashboard_address=":0", preload=[__name__])  # fmt: skip
             client = Client(cluster)
         else:
             client = Client(spec, timeout=CONNECT_SECONDS)
@@ -91,6 +93,13 @@ def _close(client, cluster) -> None:
             cluster.close(timeout=5)
         except Exception:  # noqa: BLE001
             pass
+
+
+def dask_setup(worker) -> None:
+    """Run by Dask in each ``local:N`` worker process (this module is its preload): Ctrl-C in
+    the terminal reaches these processes too, and is the coordinator's to handle."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def run_on_worker(task: Task) -> dict:
