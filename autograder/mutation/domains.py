@@ -79,13 +79,17 @@ def _forward(name, x, args=(), kwargs=None, label=""):
     )
 
 
-def _call(name, *args, label="", only=None, **kwargs):
-    """One call of ``name``; ``only`` keeps just that item of the returned tuple."""
+def _call(name, *args, label="", only=None, warnings=True, **kwargs):
+    """One call of ``name``; ``only`` keeps just that item of the returned tuple. With
+    ``warnings=False`` floating-point warnings are not compared (the function's contract says
+    nothing of them, and a correct implementation may emit them)."""
 
     def run(ns):
         result = invoke(ns, name, *args, **kwargs)
         if only is not None and isinstance(result["value"], tuple):
             result["value"] = result["value"][only]
+        if not warnings:
+            del result["warnings"]
         return result
 
     return _probe({name}, f"{name} {label}", run)
@@ -300,15 +304,18 @@ def _information_probes() -> list[Probe]:
     p3 = rng.dirichlet(np.ones(2), size=(2, 2))
     q3 = rng.dirichlet(np.ones(2), size=(2, 2))
     pairs = [(p1, q1), (p2, q2), (p3, q3), (np.array([1.0]), np.array([1.0])), (p2, p2)]
-    # "probabilities": plain lists and integer one-hot arrays are probabilities too
-    pairs += [([0.5, 0.5, 0.0], [0.25, 0.25, 0.5]), (np.array([0, 1, 0]), np.array([0, 1, 0]))]
+    # the legal domain is arrays ("distributions along the last axis", with leading axes);
+    # integer one-hot arrays are distributions too
+    pairs += [(np.array([0, 1, 0]), np.array([0, 1, 0]))]
     probes = []
     for i, (p, q) in enumerate(pairs):
         for base in ({}, {"base": 2}, {"base": math.e}, {"base": 10}):
             label = f"pair {i} {base}"
-            probes.append(_call("entropy", p, label=label, **base))
-            probes.append(_call("cross_entropy", p, q, label=label, **base))
-            probes.append(_call("kl_divergence", p, q, label=label, **base))
+            # 0 log 0 = 0 may be computed with a discarded log(0): the values are the contract
+            quiet = {"label": label, "warnings": False, **base}
+            probes.append(_call("entropy", p, **quiet))
+            probes.append(_call("cross_entropy", p, q, **quiet))
+            probes.append(_call("kl_divergence", p, q, **quiet))
     return probes
 
 
