@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from autograder import checks
-from autograder.checks import Bug
+from autograder.checks import Bug, complex_step_vjp
 from autograder.suite import TestContext
 from autograder.suites.a3_backprop import oracles as O
 from autograder.suites.a3_backprop.common import (
     SUITE,
     grad_tol,
 )
-from autograder.suites.a3_backprop.oracles import DOMAIN, EPS, complex_step_vjp
+from autograder.suites.a3_backprop.oracles import DOMAIN, EPS
 
 _DELTA_NAMES = ("dW1", "db1", "dW2", "db2")
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from autograder import checks
-from autograder.checks import Bug
+from autograder.checks import Bug, complex_step_vjp
 from autograder.suite import TestContext
 from autograder.suites.a3_backprop import oracles as O
 from autograder.suites.a3_backprop.common import (
     SUITE,
     with_zeros,
 )
-from autograder.suites.a3_backprop.oracles import DOMAIN, complex_step_vjp, rounding
+from autograder.suites.a3_backprop.oracles import DOMAIN, rounding
 
 # ----------------------------------------------------------------------------- affine
 

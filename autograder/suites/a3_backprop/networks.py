@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from autograder import checks
-from autograder.checks import Bug
+from autograder.checks import Bug, complex_step_vjp
 from autograder.suite import BadReturn, Handle, TestContext
 from autograder.suites.a3_backprop import oracles as O
 from autograder.suites.a3_backprop.common import (
@@ -19,7 +19,7 @@ from autograder.suites.a3_backprop.common import (
     grad_tol,
 )
 from autograder.suites.a3_backprop.optim import config_out
-from autograder.suites.a3_backprop.oracles import DOMAIN, complex_step_vjp, rounding
+from autograder.suites.a3_backprop.oracles import DOMAIN, rounding
 
 # ----------------------------------------------------------------------------- networks
 

@@ -2,7 +2,7 @@
 
 Every oracle is written independently of the solution notebook and is complex-analytic in
 its float inputs (ReLU decides on the real part, the log-sum-exp shifts by the real maximum),
-so ``complex_step_vjp`` gives its exact gradient: a reference accurate to round-off, against
+so ``checks.complex_step_vjp`` gives its exact gradient: a reference accurate to round-off, against
 which a float64 backward pass can be held to a rounding bound instead of the 1e-6 of a
 centred difference (float32 arithmetic inside a gradient is then far outside the tolerance).
 
@@ -88,23 +88,7 @@ DOMAIN = {
     },
 }
 
-# ----------------------------------------------------------------------------- exact gradients
-
-
-def complex_step_vjp(oracle, args, i: int, dout, h: float = 1e-30) -> np.ndarray:
-    """``sum(d oracle(*args) / d args[i] * dout)`` for every entry of ``args[i]``, exact to
-    round-off (no subtraction, so no cancellation); ``oracle`` must be complex-analytic."""
-    base = list(args)
-    x = np.asarray(base[i], dtype=np.complex128)
-    dout = np.asarray(dout, dtype=np.float64)
-    grad = np.zeros(x.shape)
-    for idx in np.ndindex(x.shape):
-        xp = x.copy()
-        xp[idx] += 1j * h
-        call = list(base)
-        call[i] = xp
-        grad[idx] = np.sum(np.imag(oracle(*call)) * dout) / h
-    return grad
+# ----------------------------------------------------------------------------- tolerances
 
 
 def rounding(n: int, magnitude: float, ulps: int = 8, why: str = "") -> checks.Tol:

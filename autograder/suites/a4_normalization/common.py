@@ -9,11 +9,8 @@ import math
 import numpy as np
 
 from autograder import checks
-from autograder.checks import Bug
+from autograder.checks import Bug, complex_step_vjp
 from autograder.suite import Suite, TestContext
-from autograder.suites.a4_normalization.oracles import (
-    complex_step_vjp,
-)
 
 SUITE = Suite("a4_normalization")
 

@@ -102,20 +102,6 @@ def gn_oracle(x, gamma, beta, G, gn_param):
     return out
 
 
-def complex_step_vjp(oracle, args, i, dout, h=1e-30):
-    """Exact (to round-off) vector-Jacobian product of ``oracle`` w.r.t. argument ``i``."""
-    base = list(args)
-    x = np.asarray(base[i], dtype=np.complex128)  # oracle(*args): the differentiated ones
-    grad = np.zeros(x.shape)
-    for idx in np.ndindex(x.shape):
-        xp = x.copy()
-        xp[idx] += 1j * h
-        call = list(base)
-        call[i] = xp
-        grad[idx] = np.sum(np.imag(oracle(*call)) * dout) / h
-    return grad
-
-
 # ----------------------------------------------------------------------------- tolerances
 
 
