@@ -318,7 +318,9 @@ def test_a_task_that_keeps_killing_its_worker_is_reported_not_retried_forever(
     assert sorted(stored(course)) == ["ann", "cat"], "a grader failure was stored as a verdict"
 
 
-def test_a_worker_without_a_sandbox_refuses_is_named_and_the_others_judge(tmp_path, good):
+def test_a_worker_without_a_sandbox_refuses_is_named_and_the_others_judge_with_feedback(
+    tmp_path, good
+):
     course = build_course(tmp_path / "course")
     students = ["ann", "bob", "cat", "dan"]
     for student in students:
@@ -343,10 +345,15 @@ def test_a_worker_without_a_sandbox_refuses_is_named_and_the_others_judge(tmp_pa
         )
         done = subprocess.run(
             [sys.executable, "-m", "autograder", "grade", DEMO_ASSIGNMENT, "--fast",
-             "--no-progress", "--scheduler", dask.address],
+             "--feedback", "--no-progress", "--scheduler", dask.address],
             cwd=course.root, env=env, capture_output=True, text=True, timeout=600,
         )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     assert f"note: Dask worker {bad} refused to judge" in done.stdout, done.stdout[-3000:]
     assert f"{len(students)} submissions judged" in done.stdout
     assert scores(course) == {s: SUITE.max_score for s in students}
+    a1 = course.assignment(DEMO_ASSIGNMENT)
+    for student in students:  # the notebook executed on the worker came back for feedback
+        executed = json.loads(a1.autograded_path(student).read_text())["metadata"]["layerlab"]
+        assert executed["executed"] is True, student
+        assert a1.feedback_path(student).exists(), student
