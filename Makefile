@@ -10,7 +10,7 @@ JOBS ?= 2
 $(STAMP): pyproject.toml requirements-lock.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip==26.3"
-	$(BIN)/python -m pip install --quiet -c requirements-lock.txt -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -c requirements-lock.txt -e ".[dev,cluster]"
 	@touch $(STAMP)
 
 ## demo: set up, then run the grading demo (release, sample submissions, grade, gradebook table)
