@@ -1,6 +1,6 @@
 """Grading on Dask distributed: ``grade NAME --scheduler tcp://HOST:8786`` (or ``local:N``).
 
-Each submission is one Dask task running ``autograder.grading.judge_task`` on a worker: the
+Each submission is one Dask task running ``autograder.task.judge_task`` on a worker: the
 submission's bytes, file name, assignment, mode, seed and limits travel with it (never the
 course's salt), and the result comes back as plain data. Workers need the kit installed (the
 same version: a worker with another grader refuses) and a usable bubblewrap (a worker without
@@ -23,8 +23,8 @@ import uuid
 from collections import deque
 from contextlib import contextmanager
 
-from autograder.grading import Coordinator, Task, judge_task
 from autograder.judge import UsageError
+from autograder.task import Task, judge_task
 
 MIN_WINDOW = 256  # tasks handed to the scheduler ahead of the workers (an adaptive cluster
 # sizes itself on what is queued), at least 4 per worker thread
@@ -112,9 +112,11 @@ def run_on_worker(task: Task) -> dict:
     return result
 
 
-def judge_on_cluster(coordinator: Coordinator, spec: str) -> bool:
+def judge_on_cluster(coordinator, spec: str) -> bool:
     """Run the coordinator's tasks on the Dask cluster at ``spec``, handing each result to
-    ``coordinator.arrived`` as it completes. Returns False when interrupted by Ctrl-C (the
+    ``coordinator.arrived`` as it completes (``coordinator``: an ``autograder.grading``
+    ``Coordinator``, whose ``students``, ``task``, ``arrived``, ``say`` and ``stop`` are all
+    this module uses). Returns False when interrupted by Ctrl-C (the
     tasks still queued are cancelled; finished reports are kept)."""
     with dask_client(spec) as client:
         return _Dispatch(coordinator, client).run()
@@ -126,7 +128,7 @@ class _Dispatch:
     tasks are restricted to the workers that have not; a restricted task whose workers have
     all left is sent again, or given up when no such worker is left."""
 
-    def __init__(self, coordinator: Coordinator, client):
+    def __init__(self, coordinator, client):
         from distributed import as_completed
 
         self.coordinator, self.client = coordinator, client

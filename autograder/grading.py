@@ -18,27 +18,24 @@ import io
 import os
 import signal
 import sys
-import tempfile
 import threading
 import traceback
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field, replace
-from pathlib import Path, PurePosixPath
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from autograder import autograded
-from autograder.course import Assignment, Course, Submitted, atomic_write, sha256
+from autograder.course import Assignment, Submitted, atomic_write, sha256
 from autograder.gradebook import ensure_registered, open_gradebook, record, run_nbgrader
 from autograder.intake import late_penalty_plugin
-from autograder.judge import UsageError, judge
-from autograder.reports import ReportStore, grader_fingerprint
+from autograder.judge import UsageError
+from autograder.reports import ReportStore
 from autograder.sandbox import (
     Limits,
-    SandboxUnavailable,
     cap_own_memory,
-    remove_tree,
-    sandbox_problem,
 )
+from autograder.task import Task, judge_student, judge_task
 
 POOL_MEMORY_BYTES = 6 * 1024**3  # a pool process holds one submission's report and notebook
 MAX_POOL_BREAKS = 2  # a submission in flight when the pool died this often is not retried
@@ -58,27 +55,6 @@ class ClassRun:
     interrupted: bool = False
     csv_path: Path | None = None
     late_plugin: object = None  # nbgrader's late-penalty plugin as the course configures it
-
-
-@dataclass(frozen=True)
-class Task:
-    """One submission's judging as it travels to a pool process or a Dask worker: plain data
-    only. ``seed`` comes from the coordinator (workers never see the course's salt);
-    ``fingerprint`` is the coordinator's grader (a worker running another version refuses);
-    ``cached`` is the stored report when only the feedback run is needed."""
-
-    assignment: str
-    student: str
-    shown: str  # the file's path in the course, e.g. "submitted/ann/a1_activations/x.ipynb"
-    content: bytes
-    digest: str
-    seed: int
-    mode: str
-    limits: Limits
-    fingerprint: str
-    note: str | None = None
-    cached: dict | None = None
-    execute: bool = False
 
 
 def grade_class(
@@ -334,84 +310,6 @@ def _pool_process_setup() -> None:
     cap_own_memory(POOL_MEMORY_BYTES)
 
 
-# ----------------------------------------------------------------------------- a task
-
-
-def judge_task(task: Task) -> dict:
-    """Wherever tasks run (a pool process, a Dask worker): the result of ``task`` as plain
-    data, one of
-
-    - ``{"report": dict, "executed": str | None}``: the report as stored and, when
-      ``task.execute``, the notebook executed in the sandbox as nbformat JSON text (None when
-      its execution failed: the report's ``feedback_execution`` says why);
-    - ``{"refused": sentence}``: this machine cannot judge as the coordinator would (no
-      usable sandbox, or another version of the grader); nothing of the student's ran;
-    - ``{"error": sentence}``: the grader itself failed on this submission.
-
-    Needs no course directory: the file is written under a temporary directory (removed
-    afterwards) laid out like the course, so the report names the file as a local run does.
-    Never raises."""
-    refusal = _refusal(task)
-    if refusal:
-        return {"refused": refusal}
-    scratch = Path(tempfile.mkdtemp(prefix="layerlab-task-"))
-    try:
-        path = scratch / _relative(task.shown)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(task.content)
-        assignment = Course(scratch).assignment(task.assignment)
-        sub = Submitted(task.student, path, note=task.note)
-        data = dict(task.cached) if task.cached else None
-        if data is None:
-            data = judge_student(assignment, sub, task.mode, task.digest, task.limits,
-                                 seed=task.seed)  # fmt: skip
-        executed = None
-        if task.execute:
-            import nbformat
-
-            from autograder.feedback import execute_for_feedback
-
-            result = execute_for_feedback(path, replace(task.limits, processes=256))
-            if result.notebook is not None:
-                executed = nbformat.writes(result.notebook)
-            data["feedback_execution"] = {"seconds": round(result.seconds, 3),
-                                          "problem": result.problem}  # fmt: skip
-        return {"report": data, "executed": executed}
-    except SandboxUnavailable as exc:
-        return {"refused": str(exc)}
-    except Exception as exc:  # noqa: BLE001  (MemoryError and RecursionError included)
-        detail = "".join(traceback.format_exception_only(exc)).strip()
-        return {"error": detail[:1000]}
-    finally:
-        remove_tree(scratch)
-
-
-def _refusal(task: Task) -> str | None:
-    """Why this machine must not judge ``task``, or None."""
-    if not task.limits.allow_unsandboxed:
-        problem = sandbox_problem()
-        if problem:
-            return problem
-    try:
-        mine = grader_fingerprint(task.assignment)
-    except (OSError, KeyError) as exc:
-        return f"the grader here cannot load assignment {task.assignment!r}: {exc}"
-    if mine != task.fingerprint:
-        return (
-            f"the grader here is another version (fingerprint {mine}) than the coordinator's "
-            f"({task.fingerprint}): install the same version of the kit on every worker."
-        )
-    return None
-
-
-def _relative(shown: str) -> PurePosixPath:
-    """``shown`` as a safe relative path (it names the file inside the temporary course)."""
-    path = PurePosixPath(shown)
-    if path.is_absolute() or ".." in path.parts or not path.parts:
-        raise ValueError(f"the submission's path {shown!r} is not inside the course")
-    return path
-
-
 def take_result(assignment: Assignment, sub: Submitted, digest: str, mode: str, result) -> dict:
     """In the coordinating process: the report of one finished task, with the student's
     autograded notebook written; a grader-error report when the task failed, was refused
@@ -433,28 +331,6 @@ def take_result(assignment: Assignment, sub: Submitted, digest: str, mode: str, 
         detail = "".join(traceback.format_exception_only(exc)).strip()
         reason = f"writing the autograded notebook failed: {detail}"[:1000]
         return grader_error_report(assignment, sub, digest, mode, reason)
-    return data
-
-
-def judge_student(
-    assignment: Assignment,
-    sub: Submitted,
-    mode: str,
-    digest: str,
-    limits: Limits | None = None,
-    seed: int | None = None,
-) -> dict:
-    """Judge one submission and return its report as stored. ``seed`` defaults to the
-    course's seed of this student and file (which needs the course's salt)."""
-    if seed is None:
-        seed = assignment.seed(sub.student, digest)
-    shown = sub.path.relative_to(assignment.course.root).as_posix()
-    report = judge(sub.path, seed=seed, mode=mode, limits=limits, shown_path=shown,
-                   suite=assignment.suite)  # fmt: skip
-    data = report.as_dict()
-    if sub.note:
-        data["notes"].insert(0, sub.note)
-    data.update(student=sub.student, sha256=digest, mode=mode, seconds=round(report.seconds, 3))
     return data
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import grading, reports
+from autograder import grading, reports, task
 from autograder.course import Assignment, Course, Submitted
 from autograder.demo import DEMO_ASSIGNMENT, build_course, student_notebook
 from autograder.gradebook import open_gradebook
@@ -139,7 +139,7 @@ def test_a_mode_change_and_a_new_file_rejudge_and_the_newest_file_is_graded(tmp_
 
 
 def _failing_for(student: str, how: str):
-    original = grading.judge_student
+    original = task.judge_student
 
     def judge_student(assignment: Assignment, sub: Submitted, *args, **kw):
         if sub.student == student:
@@ -159,7 +159,7 @@ def test_the_grader_failing_on_one_student_never_stops_the_class(
     a1 = course.assignment(DEMO_ASSIGNMENT)
     for student, cells in (("ann", good), ("bob", buggy), ("cat", good)):
         write_submission(course, student, cells)
-    monkeypatch.setattr(grading, "judge_student", _failing_for("bob", how))
+    monkeypatch.setattr(task, "judge_student", _failing_for("bob", how))
     run = grading.grade_class(a1, jobs=2, progress=False, mode="definitions")
     assert set(run.grader_errors) == {"bob"}
     assert ("died" in run.grader_errors["bob"]) == (how == "die")

@@ -275,10 +275,10 @@ def kill_if_judging(dask: LocalDask, client, name: str) -> list[str]:
 KILLER = """
 import os
 
-from autograder import grading
+from autograder import task
 
 # Dask may run a preload twice in one process: keep the first original.
-original = grading.__dict__.setdefault("original_judge_student", grading.judge_student)
+original = task.__dict__.setdefault("original_judge_student", task.judge_student)
 
 
 def judge_student(assignment, sub, *args, **kw):
@@ -287,7 +287,7 @@ def judge_student(assignment, sub, *args, **kw):
     return original(assignment, sub, *args, **kw)
 
 
-grading.judge_student = judge_student
+task.judge_student = judge_student
 """
 
 
