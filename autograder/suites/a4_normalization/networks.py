@@ -244,29 +244,31 @@ def _check_construction(t: TestContext) -> None:
 
 @SUITE.test("fcnet_batchnorm", points=2, functions=["FullyConnectedNet", "batchnorm_forward"])
 def fcnet_batchnorm_test(t: TestContext):
-    """Net with batchnorm: params, loss and every gradient; test mode uses running stats."""
-    dims, N, reg = (6, 5, 4, 3), 8, 0.05
+    """Net with batchnorm: params, loss and every gradient; test mode uses running stats.
+    Three hidden layers, so that a layer handed another layer's bn_param or cache shows."""
+    dims, N, reg = (6, 5, 4, 4, 3), 8, 0.05
+    hidden = len(dims) - 2
     built = _build_net(t, dims, "batchnorm", 1.0, reg, int(t.rng.integers(1000)))
     if built is None:
         return
     net, shapes = built
-    params, X, y = _draw_away_from_kinks(t, shapes, dims, N, 2, "batchnorm")
+    params, X, y = _draw_away_from_kinks(t, shapes, dims, N, hidden, "batchnorm")
     _install(t, net, params)
-    _check_loss_and_grads(t, net, params, X, y, 2, "batchnorm", reg, "batchnorm, train mode")
+    _check_loss_and_grads(t, net, params, X, y, hidden, "batchnorm", reg, "batchnorm, train mode")
     # a second training batch, then test mode with the running statistics of both batches
     X2 = t.rng.standard_normal((N + 3, dims[0]))
     y2 = t.rng.integers(0, dims[-1], size=N + 3)
     t.call((net, "loss"), X2.copy(), y2.copy())
     running = [(np.zeros(d), np.zeros(d)) for d in dims[1:-1]]
     for batch in (X, X2):
-        stats_ = _net_forward(params, batch, 2, "batchnorm")[2]
+        stats_ = _net_forward(params, batch, hidden, "batchnorm")[2]
         running = [(0.9 * rm + 0.1 * m, 0.9 * rv + 0.1 * v)
                    for (rm, rv), (m, v) in zip(running, stats_, strict=True)]  # fmt: skip
     _check_bn_params(t, net, running)
     X3 = t.rng.standard_normal((5, dims[0]))
     scores = t.call((net, "loss"), X3.copy())
-    expected = _net_forward(params, X3, 2, "batchnorm", running=running, train=False)[0]
-    batch_scores = _net_forward(params, X3, 2, "batchnorm")[0]
+    expected = _net_forward(params, X3, hidden, "batchnorm", running=running, train=False)[0]
+    batch_scores = _net_forward(params, X3, hidden, "batchnorm")[0]
     checks.expect(
         t, "FullyConnectedNet.loss(X) test-mode scores (batchnorm)", scores, expected,
         tol=checks.Tol(1e-12, 1e-12),
