@@ -214,13 +214,15 @@ class _Dispatch:
         student = self.in_flight.pop(future)
         self.restricted.pop(future, None)
         result = outcome
-        if future.status == "error":
+        if isinstance(outcome, dict) and {"report", "error", "refused"} & set(outcome):
+            pass  # fetched: the status may read "lost" when its worker died afterwards
+        elif future.status == "error":
             exc = outcome[1] if isinstance(outcome, tuple) and len(outcome) == 3 else outcome
             if isinstance(exc, KilledWorker):
                 result = {"error": _killed_sentence(exc)}
             else:
                 result = {"error": f"the Dask task failed: {type(exc).__name__}: {exc}"[:1000]}
-        elif future.status != "finished" or not isinstance(outcome, dict):
+        else:
             result = {"error": f"the Dask task was lost ({future.status}): {outcome!r}"[:1000]}
         future.release()
         if "refused" in result:
