@@ -1,4 +1,5 @@
-"""The one vocabulary of the hidden suites.
+"""The one vocabulary of the hidden suites (their sentences and comparison are
+``layerlab.verdicts``, shared with the notebooks visible checks).
 
 A hidden test talks to the student's code through ``t`` (a ``TestContext``) and records
 sub-checks with these helpers only:
@@ -32,7 +33,14 @@ import numpy as np
 
 from autograder.suite import BadReturn, TestContext
 from autograder.worker.main import same_value
-from layerlab.gradcheck import away_from_kinks, compare, numerical_gradient_array
+from layerlab.gradcheck import away_from_kinks, numerical_gradient_array
+from layerlab.verdicts import (
+    TWICE,
+    Bug,
+    nondeterministic_message,
+    unstable_message,
+    verdict,
+)
 
 __all__ = [
     "TWICE",
@@ -105,15 +113,6 @@ def numeric(value_scale: float = 1.0, h: float = H) -> Tol:
 # ----------------------------------------------------------------------------- known bugs
 
 
-@dataclass(frozen=True)
-class Bug:
-    """A known wrong answer: its ``value`` (None when it does not apply to this input) and
-    the sentence that tells the student what went wrong."""
-
-    value: object
-    message: str
-
-
 _RECOGNIZE = [True]
 
 
@@ -128,47 +127,7 @@ def without_bug_recognition() -> Iterator[None]:
         _RECOGNIZE.pop()
 
 
-def _recognized(actual, bugs, tol: Tol) -> str | None:
-    if not _RECOGNIZE[-1]:
-        return None
-    for bug in bugs() if callable(bugs) else bugs:
-        if bug is None or bug.value is None:
-            continue
-        alt = compare("", actual, bug.value, rtol=max(tol.rtol, 1e-6), atol=tol.atol)
-        if alt.ok:
-            return bug.message
-    return None
-
-
 # ----------------------------------------------------------------------------- the comparison
-
-
-def float64_problem(label: str, actual, expected) -> str | None:
-    """Why ``actual`` breaks the float64 contract, or None.
-
-    Arrays must have dtype float64; a single number may also be a Python float (or int).
-    """
-    if isinstance(actual, np.ndarray):
-        if actual.dtype == np.float64:
-            return None
-        return (
-            f"{label}: returned an array of dtype {actual.dtype}; it must be float64 (do not cast "
-            "to float32 or build it from integers: use float64 throughout)."
-        )
-    if isinstance(actual, np.generic):
-        if isinstance(actual, np.float64):
-            return None
-        return f"{label}: returned a {type(actual).__name__}; it must be a float64 number."
-    if isinstance(actual, bool):
-        return f"{label}: returned a bool; expected a float64 value."
-    if isinstance(actual, float | int) and np.ndim(expected) == 0:
-        return None
-    if isinstance(actual, list | tuple):
-        return (
-            f"{label}: returned a {type(actual).__name__}; return a float64 numpy array of shape "
-            f"{np.shape(expected)}."
-        )
-    return None  # None, strings, objects: compare() explains those
 
 
 def expect(
@@ -193,18 +152,9 @@ def expect(
     """
     if not isinstance(tol, Tol):
         tol = Tol(float(tol))
-    labels = {"actual_label": "analytic", "expected_label": "numeric"} if numeric_reference else {}
-    cmp = compare(label, actual, expected, rtol=tol.rtol, atol=tol.atol, factors=factors, **labels)
-    ok, message = cmp.ok, cmp.message
-    problem = float64_problem(label, actual, expected) if dtype else None
-    if problem and ok:
-        ok, message = False, problem
-    elif problem:
-        message = problem + " " + message.split(" Hint: ")[0]
-    if not ok:
-        hint = _recognized(actual, bugs, tol)
-        if hint:
-            message = message.split(" Hint: ")[0] + " Hint: " + hint
+    ok, message = verdict(label, actual, expected, rtol=tol.rtol, atol=tol.atol,
+                          bugs=bugs if _RECOGNIZE[-1] else (), factors=factors,
+                          numeric_reference=numeric_reference, dtype=dtype)  # fmt: skip
     return t.check(label, ok, message, weight)
 
 
@@ -239,9 +189,7 @@ def no_fp_warnings(t: TestContext, name: str, what: str = "large inputs") -> boo
     return t.check(
         f"{name} stability",
         not events,
-        f"{name} produced floating-point warnings ({', '.join(events)}) on {what}: rewrite it "
-        "so that no intermediate overflows or takes log(0) (shift by the maximum, or branch on "
-        "the sign).",
+        unstable_message(name, events, what),
     )
 
 
@@ -250,8 +198,7 @@ def deterministic(t: TestContext, name: str, first, again, what: str = "the same
     return t.check(
         f"{name} determinism",
         same(first, again),
-        f"{name} gave a different answer for {what}: draw random numbers only from the "
-        "generator made from the given seed, and change no state between calls.",
+        nondeterministic_message(name, what),
     )
 
 
@@ -261,11 +208,6 @@ def pair(t: TestContext, name: str, value) -> tuple:
 
 
 # ----------------------------------------------------------------------------- layers
-
-TWICE = (
-    "{name} gave a different answer when called twice with the same cache and dout: "
-    "backward must not draw random numbers or change its cache (or anything else) in place."
-)
 
 
 def reference_vjp(oracle: Callable, args: Sequence, i: int, dout: np.ndarray, kwargs=None):

@@ -66,6 +66,16 @@ def register(sub) -> None:
     p.add_argument("--survivors", type=Path, help="write each assignment's survivors here")
     p.set_defaults(func=cmd_mutation_report)
 
+    p = sub.add_parser(
+        "visible-report", help="the notebooks' visible checks vs the hand catalog's mutants"
+    )
+    p.add_argument("assignment", nargs="*", help="default: every assignment with a catalog")
+    p.add_argument("--only", help="only the mutants whose id contains this")
+    p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--verbose", action="store_true", help="where each mutant was seen")
+    p.add_argument("--min-rate", type=float, default=0.8, help="exit 1 below this share")
+    p.set_defaults(func=cmd_visible_report)
+
     p = sub.add_parser("release", help="regenerate assignments/ from solutions/ with nbgrader")
     p.add_argument("assignment", nargs="*", help="default: every assignment with a solution")
     p.add_argument("--root", type=Path)
@@ -182,3 +192,18 @@ def cmd_mutation_report(args) -> int:
     )
     print(text)
     return 0 if perfect else 1
+
+
+def cmd_visible_report(args) -> int:
+    from autograder.mutation import ROOT
+    from autograder.mutation.visible import visible_report
+
+    names = args.assignment or [
+        a for a in ASSIGNMENTS if (ROOT / "tests" / "catalog" / f"{a}.py").exists()
+    ]
+    good = True
+    for name in names:
+        report = visible_report(name, jobs=args.jobs, only=args.only)
+        print(report.render(verbose=args.verbose), flush=True)
+        good = good and not report.baseline.seen and (args.only or report.rate >= args.min_rate)
+    return 0 if good else 1

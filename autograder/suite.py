@@ -21,6 +21,7 @@ import numpy as np
 
 from autograder.worker.main import same_value
 from layerlab.gradcheck import Comparison, compare
+from layerlab.verdicts import in_place_message
 
 # ----------------------------------------------------------------------------- outcomes
 
@@ -192,8 +193,7 @@ class TestContext:
                     SubCheck(
                         f"{name} input {i}",
                         False,
-                        f"{name} modified its argument #{i + 1} in place (an input array); "
-                        "inputs must stay unchanged: compute into a new array instead.",
+                        in_place_message(name, f"its argument #{i + 1}"),
                     )
                 )
         return value
