@@ -5,14 +5,16 @@ The notebook is read into memory and that copy is run top to bottom in a fresh J
 Cells that raise do not stop the run. The file itself is never written.
 
 The report lists every graded check cell that the notebook shows (nbgrader metadata
-``grade: true`` and not ``solution``): its name, its points and its status: ``ok`` (ran
-without an error, and every ``compare``/``check_layer`` result it produced was ok), ``error``
-(it raised), ``failed`` (it ran, but a comparison it printed reported a difference),
-``timeout`` or ``not run``. For a problem it gives the exception or the comparison's message,
-the function involved and, when the cause is clear, a hint ("not implemented yet"). It also
-lists the solution cells that still ``raise NotImplementedError``. To see failed
-comparisons, the run starts with one extra cell that wraps ``layerlab.gradcheck.compare`` and
-``check_layer`` so that a result that is not ok is also recorded in the cell's outputs.
+``grade: true`` and not ``solution``), numbered as JupyterLab numbers cells (1-based over all
+cells): its name, its points and its status: ``ok`` (ran without an error), ``failed`` (its
+``with checks(name) as check:`` block from ``layerlab.verdicts`` raised ``CheckFailed``),
+``error`` (it raised anything else), ``timeout`` or ``not run``. For a failed cell it gives
+every ``FAIL`` line the cell printed (the exception's message if it printed none) and the
+function named in ``checks(name)``; for an error, the exception, the innermost function of the
+notebook it passed through and, when the cause is clear, a hint ("not implemented yet"). It
+also lists the solution cells that still ``raise NotImplementedError``. The run adds nothing
+to the notebook and changes none of its modules: what a cell prints is not read, except the
+``FAIL`` lines of a cell that raised ``CheckFailed``.
 
 This is the public part of the feedback only: the hidden tests that decide the grade are not
 part of this package and are not run. Exit status: 0 when every visible check ran cleanly,
@@ -39,32 +41,11 @@ DEFAULT_TIMEOUT = 120
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _FRAME = re.compile(r"^Cell In\[(\d+)\], line \d+, in (\S+?)\(", re.MULTILINE)
 _STUB = re.compile(r"^\s*raise\s+NotImplementedError\b", re.MULTILINE)
-FAILED_MIME = "application/vnd.layerlab.failed-check+json"
-# Runs first, in the kernel: every compare/check_layer result that is not ok is also shown as
-# an output of FAILED_MIME in the running cell (nested calls inside check_layer are not).
-WATCH_CELL = f"""\
-def _layerlab_watch():
-    import functools
-    from IPython.display import display
-    import layerlab.gradcheck as gradcheck
-    depth = [0]
-    def watch(fn):
-        @functools.wraps(fn)
-        def watched(*args, **kwargs):
-            depth[0] += 1
-            try:
-                result = fn(*args, **kwargs)
-            finally:
-                depth[0] -= 1
-            if depth[0] == 0 and getattr(result, "ok", True) is False:
-                display({{"{FAILED_MIME}": {{"message": str(result)}}}}, raw=True)
-            return result
-        return watched
-    gradcheck.compare = watch(gradcheck.compare)
-    gradcheck.check_layer = watch(gradcheck.check_layer)
-_layerlab_watch()
-del _layerlab_watch
-"""
+# A line Checks.record (layerlab.verdicts) prints for a failed check, and the indent of the
+# lines that continue its message.
+_FAIL, _MORE = "FAIL  ", "      "
+CHECK_FAILED = "CheckFailed"  # the name of layerlab.verdicts.CheckFailed, as the kernel gives it
+_CHECKS_OF = re.compile(r"checks of (.+?) failed;")
 
 
 class UsageError(Exception):
@@ -202,10 +183,7 @@ def describe_error(
     hint = None
     if kind == "NotImplementedError" or "raised NotImplementedError" in message:
         hint = "not implemented yet"
-        stub = re.search(r"raised NotImplementedError.*?, in (\w+)\)", message)
-        if stub:  # check_layer caught the stub and reported it in its message
-            function = stub.group(1)
-            cell = defined_in.get(function, cell)
+        function, cell = _stub_named(message, defined_in, function, cell)
     elif kind == "KeyboardInterrupt":
         hint = f"stopped after {timeout:g} s (an endless loop, or far too slow?)"
     elif kind == "NameError":
@@ -218,9 +196,46 @@ def describe_error(
     return Problem(kind, message, function, cell, hint)
 
 
+def _stub_named(message: str, defined_in: dict[str, int], function, cell):
+    """``(function, cell)`` of the stub a message says raised NotImplementedError (as
+    check_layer reports one), else the ``function`` and ``cell`` given."""
+    stub = re.search(r"raised NotImplementedError.*?, in (\w+)\)", message)
+    if not stub:
+        return function, cell
+    return stub.group(1), defined_in.get(stub.group(1), cell)
+
+
+def fail_lines(stdout: str) -> list[str]:
+    """The failed checks a cell printed, as printed: each line ``FAIL  <message>`` that
+    ``checks`` writes, with the indented lines that continue a message of several lines."""
+    lines: list[str] = []
+    inside = False  # the line before belongs to a FAIL message
+    for line in _ANSI.sub("", stdout).splitlines():
+        inside = line.startswith(_FAIL) or (inside and line.startswith(_MORE))
+        if inside:
+            lines.append(line.rstrip())
+    return lines
+
+
+def describe_failure(output, stdout: str, defined_in: dict[str, int]) -> Problem:
+    """A ``Problem`` for a cell whose error is ``CheckFailed``: the function named in
+    ``checks(name)`` and, as message, every failed check the cell printed (the exception's
+    own message when ``stdout`` holds none). A stub that check_layer caught is named instead,
+    with the hint "not implemented yet"."""
+    summary = (output.get("evalue") or "").strip()
+    named = _CHECKS_OF.search(summary)
+    function = named.group(1) if named else None
+    message = "\n".join(fail_lines(stdout)) or summary
+    hint = None
+    cell = defined_in.get(function) if function else None
+    if "raised NotImplementedError" in message:
+        hint = "not implemented yet"
+        function, cell = _stub_named(message, defined_in, function, cell)
+    return Problem(CHECK_FAILED, message, function, cell, hint)
+
+
 def run_checks(path: Path, timeout: float = DEFAULT_TIMEOUT) -> CheckReport:
     """Run a copy of the notebook at ``path`` and report its visible checks (writes nothing)."""
-    import nbformat
     from nbclient import NotebookClient
 
     path = Path(path)
@@ -242,7 +257,6 @@ def run_checks(path: Path, timeout: float = DEFAULT_TIMEOUT) -> CheckReport:
         if names:
             report.not_implemented.append({"cell": f"cell {_number(i)}", "functions": names})
 
-    nb.cells.insert(0, nbformat.v4.new_code_cell(WATCH_CELL))  # the copy in memory only
     client = NotebookClient(
         nb,
         timeout=timeout,
@@ -267,20 +281,23 @@ def run_checks(path: Path, timeout: float = DEFAULT_TIMEOUT) -> CheckReport:
     for i, c in code:
         outputs = c.get("outputs", [])
         error = next((o for o in outputs if o.output_type == "error"), None)
-        problem = describe_error(error, labels, defined_in, timeout) if error else None
+        if error and error.get("ename") == CHECK_FAILED:
+            stdout = "".join(o.get("text", "") for o in outputs if o.get("name") == "stdout")
+            problem = describe_failure(error, stdout, defined_in)
+        elif error:
+            problem = describe_error(error, labels, defined_in, timeout)
+        else:
+            problem = None
         if c is crashed and not problem:
             hint = "Python stopped while running this cell: a crash, os._exit, out of memory?"
             problem = Problem("kernel died", "", hint=hint)
-        failed = [o.data[FAILED_MIME] for o in outputs if FAILED_MIME in o.get("data", {})]
         if i in check_ids:
             meta = _grading(c)
             status = "ok"
-            if problem:
-                status = "timeout" if problem.type == "KeyboardInterrupt" else "error"
-            elif failed:
+            if problem and problem.type == CHECK_FAILED:
                 status = "failed"
-                output = {"ename": "comparison failed", "evalue": failed[0]["message"]}
-                problem = describe_error(output, labels, defined_in, timeout)
+            elif problem:
+                status = "timeout" if problem.type == "KeyboardInterrupt" else "error"
             elif not c.get("execution_count"):
                 status = "not run"
             points = float(meta.get("points", 0))
@@ -295,6 +312,8 @@ def explain(p: Problem) -> str:
     cell = f" (cell {p.cell})" if p.cell else ""
     if p.hint == "not implemented yet":
         return f"{p.function or 'a function it calls'}{cell} is not implemented yet"
+    if p.type == CHECK_FAILED:
+        return f"checks of {p.function}{cell} failed" if p.function else "checks failed"
     text = f"{p.type}: {p.message}" if p.message else p.type
     if p.function:
         text += f", raised in {p.function}{cell}"
@@ -311,6 +330,8 @@ def render(report: CheckReport) -> str:
     for c, name in zip(report.checks, named, strict=True):
         line = f"  {c.status:<8} {name:<{width}}  {c.points:>3g} pt"
         lines.append(line + (f"  {explain(c.problem)}" if c.problem else ""))
+        if c.status == "failed":  # every failed check, as the cell printed it
+            lines += [" " * 11 + text for text in c.problem.message.splitlines()]
     if report.not_implemented:
         lines += ["", "Still to write (solution cells that raise NotImplementedError):"]
         for entry in report.not_implemented:
@@ -318,14 +339,17 @@ def render(report: CheckReport) -> str:
     if report.other_errors:
         lines += ["", "Other cells that raised (set-up, experiments; cell N = N-th from the top):"]
         for entry in report.other_errors[:5]:
-            lines.append(f"  {entry['cell']}: {explain(Problem(**entry['problem']))}")
+            problem = Problem(**entry["problem"])
+            lines.append(f"  {entry['cell']}: {explain(problem)}")
+            if problem.type == CHECK_FAILED:
+                lines += [" " * 4 + text for text in problem.message.splitlines()]
         if len(report.other_errors) > 5:
             lines.append(f"  ... and {len(report.other_errors) - 5} more")
     if report.kernel_error:
         lines += ["", f"The run stopped early: {report.kernel_error}"]
     clean = sum(c.status == "ok" for c in report.checks)
     summary = f"{clean} of {len(report.checks)} visible checks ran cleanly"
-    lines += ["", f"{summary} (no error, no failed comparison).", report.note]
+    lines += ["", f"{summary} (no error, no failed check).", report.note]
     return "\n".join(lines)
 
 

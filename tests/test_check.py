@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 import sysconfig
@@ -13,7 +14,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from autograder.bundle import COURSE_STEM, build_bundle
-from layerlab.check import main, render, run_checks, stub_functions
+from layerlab.check import describe_failure, fail_lines, main, render, run_checks, stub_functions
 
 ROOT = Path(__file__).resolve().parent.parent
 # The interpreter the course's .venv was made from: a plain Python 3.11 with pip.
@@ -21,29 +22,53 @@ BASE_PYTHON = Path(getattr(sys, "_base_executable", sys.executable))
 
 
 STUB = "    # YOUR CODE HERE\n    raise NotImplementedError()"
+TRIPLE_CHECK = """\
+x = np.array([1.0, 2.0, 5.0])
+with checks("triple") as check:
+    check.equal("shape", triple(x).shape, (3,))
+    check.close("out", triple(x), 3 * x, bugs=[Bug(2 * x + 1, "triple adds 1 where it adds x.")])
+"""
+UNTOUCHED = """\
+import layerlab.gradcheck as gradcheck
+assert In[1].startswith("import numpy")  # nothing ran before the notebook's first cell
+assert not hasattr(gradcheck.compare, "__wrapped__")
+assert not hasattr(gradcheck.check_layer, "__wrapped__")
+print(double(21))
+"""
 CRAFTED = [  # (kind, grade_id, source): one visible check per situation the report tells apart
-    ("code", None, "import numpy as np\nfrom layerlab.gradcheck import check_layer, compare"),
+    ("markdown", None, "# A crafted notebook"),  # JupyterLab counts it: cell N is not code cell N
+    ("code", None, "import numpy as np\nfrom layerlab.gradcheck import check_layer, compare\n"
+                   "from layerlab.verdicts import Bug, checks"),
     ("solution", "sol_double", "def double(x):\n    return 2 * x"),
     ("solution", "sol_half", f"def half(x):\n{STUB}"),
     ("solution", "sol_ratio", "def ratio(a, b):\n    return a / b"),
-    ("solution", "sol_triple", "def triple(x):\n    return 2 * x  # a bug"),
+    ("solution", "sol_triple", "def triple(x):\n    return 2 * x + 1  # a bug"),
     ("solution", "sol_square", f"def square_forward(x):\n    return x**2, x\n\n\n"
                                f"def square_backward(dout, cache):\n{STUB}"),
-    ("check", "check_double", "print(compare('double', double(np.ones(3)), 2 * np.ones(3)))"),
-    ("check", "check_half", "half(np.ones(3))"),
+    ("check", "check_double", "with checks('double') as check:\n"
+                              "    check.close('out', double(np.ones(3)), 2 * np.ones(3))"),
+    ("check", "check_half", "with checks('half') as check:\n"
+                            "    check.close('out', half(np.ones(3)), 0.5 * np.ones(3))"),
     ("check", "check_ratio", "ratio(1.0, 0)"),
-    ("check", "check_triple", "print(compare('triple', triple(np.ones(3)), 3 * np.ones(3)))"),
-    ("check", "check_square", "x = np.ones(3) + 0.5\n"
-                              "print(check_layer(square_forward, square_backward, x))"),
+    ("check", "check_triple", TRIPLE_CHECK),
+    ("check", "check_square", "with checks('square') as check:\n"
+                              "    x = np.ones(3) + 0.5\n"
+                              "    check(check_layer(square_forward, square_backward, x))"),
+    ("check", "check_printed", "print(compare('triple', triple(np.ones(3)), 3 * np.ones(3)))"),
     ("check", "check_loop", "while True:\n    pass"),
-    ("check", "check_after", "print(double(21))"),
+    ("check", "check_after", UNTOUCHED),
     ("code", None, "undefined_name + 1"),
+    ("code", None, "with checks('double') as check:\n"
+                   "    check.true('size', double(1) > 5, 'double(1) is not above 5.')"),
 ]  # fmt: skip
 
 
 def crafted_notebook() -> nbformat.NotebookNode:
     cells = []
     for kind, grade_id, source in CRAFTED:
+        if kind == "markdown":
+            cells.append(new_markdown_cell(source))
+            continue
         if kind == "code":
             cells.append(new_code_cell(source))
             continue
@@ -77,42 +102,86 @@ def test_report_tells_each_problem_apart_and_leaves_the_file_alone(tmp_path):
         "check_ratio": "error",
         "check_triple": "failed",
         "check_square": "failed",
+        "check_printed": "ok",  # a comparison printed, not raised: not read
         "check_loop": "timeout",
-        "check_after": "ok",  # the run goes on after an error and after a timeout
+        "check_after": "ok",  # the run goes on after an error and a timeout; nothing patched
     }
     assert data["ok"] is False and checks["check_half"]["points"] == 2
+    assert [checks[k]["cell"] for k in ("check_double", "check_after")] == [8, 15]
     half = checks["check_half"]["problem"]
-    assert (half["type"], half["function"], half["cell"]) == (
-        "NotImplementedError",
-        "half",
-        3,
-    )
+    assert (half["type"], half["function"], half["cell"]) == ("NotImplementedError", "half", 4)
     assert half["hint"] == "not implemented yet"
     ratio = checks["check_ratio"]["problem"]
     assert (ratio["type"], ratio["message"]) == ("ZeroDivisionError", "float division by zero")
-    assert (ratio["function"], ratio["cell"]) == ("ratio", 4)
+    assert (ratio["function"], ratio["cell"]) == ("ratio", 5)
+
     triple = checks["check_triple"]["problem"]
-    assert triple["type"] == "comparison failed" and triple["message"].startswith("triple: ")
-    square = checks["check_square"]["problem"]
-    assert (square["function"], square["cell"], square["hint"]) == (
-        "square_backward", 6, "not implemented yet",
+    assert (triple["type"], triple["function"], triple["cell"], triple["hint"]) == (
+        "CheckFailed", "triple", 6, None,
     )  # fmt: skip
+    fail = triple["message"].splitlines()
+    assert len(fail) == 1 and fail[0].startswith("FAIL  triple out: relative error ")
+    # the worst entry (x = 5: 11 instead of 15) and the recognized bug's sentence
+    assert "at [2] (yours 11, expected 15)" in fail[0]
+    assert fail[0].endswith("Hint: triple adds 1 where it adds x.")
+    assert "shape" not in triple["message"]  # the check that passed is not listed
+
+    square = checks["check_square"]["problem"]
+    assert (square["type"], square["function"], square["cell"], square["hint"]) == (
+        "CheckFailed", "square_backward", 7, "not implemented yet",
+    )  # fmt: skip
+    assert square["message"].startswith("FAIL  square: gradient check FAILED\n      ")
+    assert "backward raised NotImplementedError" in square["message"]
     assert "stopped after 5 s" in checks["check_loop"]["problem"]["hint"]
     assert data["not_implemented"] == [
-        {"cell": "cell 3", "functions": ["half"]},
-        {"cell": "cell 6", "functions": ["square_backward"]},
+        {"cell": "cell 4", "functions": ["half"]},
+        {"cell": "cell 7", "functions": ["square_backward"]},
     ]
-    assert [(e["cell"], e["problem"]["type"]) for e in data["other_errors"]] == [
-        ("cell 14", "NameError")
-    ]
+    other = [(e["cell"], e["problem"]["type"]) for e in data["other_errors"]]
+    assert other == [("cell 16", "NameError"), ("cell 17", "CheckFailed")]
+    assert data["other_errors"][1]["problem"]["function"] == "double"
 
     text = render(report)
     # cells as JupyterLab numbers them (1-based over all cells)
-    assert "half (cell 3) is not implemented yet" in text
-    assert "square_backward (cell 6) is not implemented yet" in text
-    assert "ZeroDivisionError: float division by zero, raised in ratio (cell 4)" in text
-    assert "2 of 7 visible checks ran cleanly" in text
+    assert "half (cell 4) is not implemented yet" in text
+    assert "square_backward (cell 7) is not implemented yet" in text
+    assert "ZeroDivisionError: float division by zero, raised in ratio (cell 5)" in text
+    row = r"\n  failed   cell 11 \(check_triple\) +1 pt  checks of triple \(cell 6\) failed\n"
+    assert re.search(row, text)
+    assert f"\n           {fail[0]}\n" in text  # the FAIL line under its check
+    assert (
+        "\n  cell 17: checks of double (cell 3) failed\n    FAIL  double(1) is not above 5.\n"
+        in text
+    )
+    assert "3 of 8 visible checks ran cleanly" in text
     assert "Hidden tests decide the grade and are not run here" in text
+
+
+def test_fail_lines_are_the_failed_checks_as_printed():
+    printed = (
+        "ok    relu out: ok (max relative error 0.0e+00)\n"
+        "\x1b[0mFAIL  relu dx: relative error 1 at [0] (yours 0, expected 1)\n"
+        "FAIL  relu: gradient check FAILED\n"
+        "        dx: relative error 0.5 at [1]\n"
+        "ok    relu shape: ok\n"
+        "      an indented line the student printed\n"
+    )
+    assert fail_lines(printed) == [
+        "FAIL  relu dx: relative error 1 at [0] (yours 0, expected 1)",
+        "FAIL  relu: gradient check FAILED",
+        "        dx: relative error 0.5 at [1]",
+    ]
+    assert fail_lines("ok    relu out: ok\n") == []
+
+
+def test_a_failure_without_printed_lines_falls_back_to_the_exception_message():
+    error = {"ename": "CheckFailed", "evalue": "1 of 2 checks of relu_forward failed; the first: "
+             "relu_forward out: got None"}  # fmt: skip
+    problem = describe_failure(error, "", {"relu_forward": 12})
+    assert (problem.type, problem.function, problem.cell) == ("CheckFailed", "relu_forward", 12)
+    assert problem.message == error["evalue"] and problem.hint is None
+    printed = "FAIL  relu_forward out: got None\n"
+    assert describe_failure(error, printed, {}).message == printed.strip()
 
 
 def test_usage_errors_are_one_sentence_and_exit_2(tmp_path, capsys):
