@@ -52,8 +52,12 @@ format: $(STAMP)
 release: $(STAMP)
 	$(BIN)/python -m autograder release
 
+## bench: class throughput vs plain nbgrader (PLAN=targets|full|quick), then the per-part profile
+PLAN ?= targets
 bench: $(STAMP)
-	$(BIN)/python benchmarks/grading_throughput.py
+	@$(MAKE) --no-print-directory system-deps SYSTEM_DEPS_OPTIONAL=1
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/grading_throughput.py --plan $(PLAN)
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/profile_submission.py
 
 ## mutation: hand catalog and machine-made mutants vs the hidden suites, three seeds each
 mutation: $(STAMP)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import functools
 import os
 import stat
 import subprocess
@@ -314,6 +315,7 @@ SAFE_TAGS = {"b", "i", "em", "strong", "code", "pre", "br", "p", "sub", "sup", "
 SAFE_URL_SCHEMES = ("http", "https", "mailto")
 
 
+@functools.lru_cache(maxsize=4096)  # a class's notebooks share most Markdown cells
 def escape_html(markdown: str) -> str:
     """Student Markdown made safe to render on staff's pages: every HTML tag outside a small
     attribute-free set escaped (nbgrader's template renders Markdown's HTML as is), and, when
@@ -334,9 +336,7 @@ def escape_html(markdown: str) -> str:
 def _markdown_urls(markdown: str) -> list[str]:
     """Every link and image destination in ``markdown``, entities decoded, as Markdown
     renderers read them."""
-    import mistune
-
-    urls, stack = [], list(mistune.create_markdown(renderer=None)(markdown))
+    urls, stack = [], list(_markdown_parser()(markdown))
     while stack:
         token = stack.pop()
         if not isinstance(token, dict):
@@ -346,6 +346,13 @@ def _markdown_urls(markdown: str) -> list[str]:
             urls.append(str(url))
         stack.extend(token.get("children") or [])
     return urls
+
+
+@functools.cache
+def _markdown_parser():
+    import mistune
+
+    return mistune.create_markdown(renderer=None)
 
 
 def _safe_url(url: str) -> bool:

@@ -1,13 +1,22 @@
 """Grading throughput: plain ``nbgrader autograde`` against ``python -m autograder grade``.
 
-Both grade the same submissions (correct ones and catalog mutants, cycled) with the same
-hidden tests: plain nbgrader runs the hidden cells inside each student's kernel, ours runs the
-judge (whole notebook, then ``--fast``). Each course has the assignment registered in its
-gradebook first (``nbgrader generate_assignment``, untimed, once per course in real use too);
-the timings cover grading, the gradebook, the CSV and the class summary. Prints submissions
-per minute and the ratios.
+Every run grades the same submissions (correct ones and catalog mutants, cycled) with the same
+hidden tests: plain nbgrader runs the hidden cells inside each student's kernel; ours runs the
+judge in the three modes (``whole`` notebook, ``fast`` = definitions only, ``feedback`` =
+whole plus each notebook executed in a sandboxed kernel for its feedback page). Each course has
+the assignment registered in its gradebook first (``nbgrader generate_assignment``, untimed,
+once per course in real use too); the timings cover grading, the gradebook, the CSV and the
+class summary. Prints seconds, submissions per minute and the ratio to plain nbgrader on the
+same submissions in the same run.
 
-    python benchmarks/grading_throughput.py [--n 200] [--assignment a1_activations] [--jobs 2]
+Plans (``--plan``):
+
+- ``targets``: 200 a1 submissions plain, whole and fast; 500 a4 submissions fast.
+- ``full``: every assignment, 200 submissions, plain and the three modes; 500 a4 fast.
+- ``quick``: every assignment, 10 submissions, plain and the three modes (for development).
+
+    python benchmarks/grading_throughput.py [--plan targets] [--jobs 2]
+    python benchmarks/grading_throughput.py --assignment a2_losses --n 50 --modes plain fast
 """
 
 from __future__ import annotations
@@ -72,34 +81,56 @@ def timed(cmd: list[str], cwd: Path) -> float:
     return time.monotonic() - started
 
 
+A1, A4 = "a1_activations", "a4_normalization"
+ALL = ("a1_activations", "a2_losses", "a3_backprop", "a4_normalization")
+MODES = {"plain": None, "whole": [], "fast": ["--fast"], "feedback": ["--feedback"]}
+PLANS = {
+    "targets": [(A1, 200, ("plain", "whole", "fast")), (A4, 500, ("fast",))],
+    "full": [(a, 200, tuple(MODES)) for a in ALL] + [(A4, 500, ("fast",))],
+    "quick": [(a, 10, tuple(MODES)) for a in ALL],
+}
+
+
+def run_one(tmp: Path, assignment: str, n: int, mode: str, jobs: int) -> float:
+    """Seconds to grade ``n`` submissions of ``assignment`` in ``mode`` in a fresh course."""
+    plain = mode == "plain"
+    course = make_course(tmp / f"{assignment}-{n}-{mode}", assignment, n, plain=plain)
+    register(course, assignment)
+    try:
+        if plain:
+            return timed([sys.executable, "-m", "nbgrader", "autograde", assignment], course.root)
+        return timed([sys.executable, "-m", "autograder", "grade", assignment, "--no-progress",
+                      "--jobs", str(jobs), *MODES[mode]], course.root)  # fmt: skip
+    finally:
+        shutil.rmtree(course.root)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--n", type=int, default=200)
-    parser.add_argument("--assignment", default="a1_activations")
+    parser.add_argument("--plan", choices=list(PLANS), default="targets")
+    parser.add_argument("--assignment", help="instead of a plan: one assignment...")
+    parser.add_argument("--n", type=int, default=200, help="...this many submissions...")
+    parser.add_argument("--modes", nargs="*", choices=list(MODES), default=["plain", "fast"],
+                        help="...in these modes")  # fmt: skip
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
-    py = sys.executable
-    results = {}
+    plan = [(args.assignment, args.n, tuple(args.modes))] if args.assignment else PLANS[args.plan]
+    print(
+        f"plan: {args.assignment or args.plan}; {args.jobs} jobs, {os.cpu_count()} cores",
+        flush=True,
+    )
     with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        plain = make_course(tmp / "plain", args.assignment, args.n, plain=True)
-        register(plain, args.assignment)
-        results["plain nbgrader autograde"] = timed(
-            [py, "-m", "nbgrader", "autograde", args.assignment], plain.root
-        )
-        for label, extra in (("autograder grade", []), ("autograder grade --fast", ["--fast"])):
-            course = make_course(tmp / label.replace(" ", "_"), args.assignment, args.n, False)
-            register(course, args.assignment)
-            results[label] = timed(
-                [py, "-m", "autograder", "grade", args.assignment, "--no-progress",
-                 "--jobs", str(args.jobs), *extra], course.root,
-            )  # fmt: skip
-            shutil.rmtree(course.root)
-    base = args.n / results["plain nbgrader autograde"] * 60
-    print(f"{args.n} submissions of {args.assignment}, {args.jobs} jobs, {os.cpu_count()} cores")
-    for label, seconds in results.items():
-        rate = args.n / seconds * 60
-        print(f"  {label:<28} {seconds:8.1f} s  {rate:8.1f} submissions/min  x{rate / base:.1f}")
+        for assignment, n, modes in plan:
+            print(f"{n} submissions of {assignment}", flush=True)
+            seconds = {mode: run_one(Path(tmp), assignment, n, mode, args.jobs) for mode in modes}
+            for mode, spent in seconds.items():
+                rate = n / spent * 60
+                ratio = f"x{seconds['plain'] / spent:.1f}" if "plain" in seconds else ""
+                label = "plain nbgrader autograde" if mode == "plain" else f"grade ({mode})"
+                print(
+                    f"  {label:<26} {spent:8.1f} s  {rate:8.1f} submissions/min  {ratio}",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

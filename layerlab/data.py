@@ -31,6 +31,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import http.client
+import importlib.util
 import math
 import os
 import pickle
@@ -298,12 +299,9 @@ def load_digits(
     on ``seed``. ``X_*`` have shape ``(N, 64)`` with ``flatten=True``, else ``(N, 1, 8, 8)``;
     with the default fractions N is about 1,257 / 270 / 270.
     """
-    from sklearn.datasets import load_digits as _sklearn_digits
-
     _check_fractions(val_fraction=val_fraction, test_fraction=test_fraction)
-    bunch = _sklearn_digits()
-    images = bunch.images[:, None, :, :]
-    y = bunch.target
+    images, y = _digits()
+    images = images[:, None, :, :]
     rng = np.random.default_rng(seed)
     train, val, test = _stratified_split(y, (val_fraction, test_fraction), rng)
     return _finish(
@@ -319,6 +317,22 @@ def load_digits(
         class_names=DIGIT_NAMES,
         dtype=np.float64,
     )
+
+
+def _digits() -> tuple[np.ndarray, np.ndarray]:
+    """The digits as scikit-learn ships them: images (1797, 8, 8) float64 in 0..16, labels
+    (1797,) int64. Read from its data file directly: importing scikit-learn takes about 0.7 s,
+    the file 0.03 s."""
+    spec = importlib.util.find_spec("sklearn")
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    path = Path(folders[0], "datasets", "data", "digits.csv.gz") if folders else None
+    if path is None or not path.is_file():
+        from sklearn.datasets import load_digits as _sklearn_digits
+
+        bunch = _sklearn_digits()
+        return bunch.images, bunch.target
+    table = np.loadtxt(path, delimiter=",", dtype=np.float64)
+    return table[:, :-1].reshape(-1, 8, 8), table[:, -1].astype(np.int64)
 
 
 # ----------------------------------------------------------------------------- downloads

@@ -44,6 +44,24 @@ def test_digits_shapes_dtypes_and_scaling():
     assert d.class_names == tuple("0123456789")
 
 
+def test_digits_are_scikit_learns_read_without_importing_it():
+    import subprocess
+    import sys
+
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    images, labels = data._digits()
+    assert images.dtype == np.float64 and labels.dtype == np.int64
+    assert np.array_equal(images, bunch.images) and np.array_equal(labels, bunch.target)
+    code = (
+        "import sys; from layerlab.data import load_digits; load_digits(); "
+        "print('sklearn' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
 def test_digits_split_sizes_follow_fractions():
     d = data.load_digits(val_fraction=0.2, test_fraction=0.1)
     assert abs(len(d.X_val) - 0.2 * 1797) <= 10

@@ -133,6 +133,7 @@ class WorkerClient:
         self.budget_ends: float | None = None
         self.restarts = 0
         self.last_call_seconds: float | None = None
+        self.load_seconds: float | None = None  # CPU seconds the worker spent running the cells
         self.peak_memory: int | None = None
         self._seq = 0
         self._reader: _Reader | None = None
@@ -170,6 +171,8 @@ class WorkerClient:
         )
         self.load_problems = [p for p in reply["problems"] if isinstance(p, dict)]
         self.names = {n for n in reply["names"] if isinstance(n, str)}
+        seconds = reply.get("seconds")
+        self.load_seconds = float(seconds) if isinstance(seconds, int | float) else None
 
     def close(self) -> None:
         if self.sandbox is not None:

@@ -21,6 +21,7 @@ import copy
 import importlib
 import os
 import resource
+import select
 import signal
 import sys
 import time
@@ -246,6 +247,7 @@ class Worker:
         the notebook (JupyterLab's, 1-based over all cells); else code cells count from 1.
         Each problem says which numbering its ``cell`` uses."""
         problems = []
+        started = _cpu_seconds()
         given = isinstance(numbers, list) and len(numbers) == len(cells)
         given = given and all(isinstance(n, int) for n in numbers)
         numbering = "notebook" if given else "code"
@@ -271,7 +273,7 @@ class Worker:
         names = sorted(
             k for k, v in self.namespace.items() if callable(v) and not k.startswith("__")
         )
-        return {"problems": problems, "names": names}
+        return {"problems": problems, "names": names, "seconds": _cpu_seconds() - started}
 
     def call(self, target, args, kwargs, keep):
         if isinstance(target, str):
@@ -326,16 +328,11 @@ class Worker:
             self.is_child = True
             resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
             return None
-        deadline = time.monotonic() + wall_seconds
-        while True:
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                break
-            if time.monotonic() > deadline:
-                _kill_group(pid)
-                os.waitpid(pid, 0)
-                return {"ended": "timeout"}
-            time.sleep(0.002)
+        status = _wait_until(pid, time.monotonic() + wall_seconds)
+        if status is None:
+            _kill_group(pid)
+            os.waitpid(pid, 0)
+            return {"ended": "timeout"}
         _kill_group(pid)  # anything the test's code left running
         if os.WIFSIGNALED(status):
             return {"ended": "signal", "signal": os.WTERMSIG(status)}
@@ -400,6 +397,31 @@ def _cpu_seconds():
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _wait_until(pid, deadline):
+    """The exit status of child ``pid``, or None if it is still running at ``deadline``.
+
+    Sleeps on a pidfd (woken the moment the child exits); without one, polls every 2 ms."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        pidfd = None
+    try:
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                return status
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            if pidfd is None:
+                time.sleep(min(left, 0.002))
+            else:
+                select.select([pidfd], [], [], left)
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
 
 
 def _kill_group(pid):

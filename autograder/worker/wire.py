@@ -203,33 +203,57 @@ def _decode_array(body, buffers):
 
 
 def write_frames(stream, frames):
-    stream.write(_LEN.pack(len(frames)))
+    parts = [_LEN.pack(len(frames))]
     for f in frames:
-        stream.write(_LEN.pack(len(f)))
-        stream.write(f)
+        parts += (_LEN.pack(len(f)), f)
+    stream.write(b"".join(parts))  # one write: one system call for small messages
     stream.flush()
 
 
 def read_frames(stream, limit=MAX_FRAME, header_limit=MAX_HEADER, max_frames=MAX_FRAMES):
     """Read exactly one message and nothing after it: ``EOFError`` when the pipe closed,
     ``WireError`` when it is garbage or larger than ``limit`` bytes in all, or its JSON header
-    larger than ``header_limit``. ``stream.read(n)`` may return fewer bytes than asked."""
-    count = _LEN.unpack(_read_exact(stream, _LEN.size))[0]
+    larger than ``header_limit``. ``stream.read(n)`` may return fewer bytes than asked.
+
+    Each read also takes the length field that follows (the message's layout says it is
+    there), so a message of F frames costs F + 1 reads."""
+    head = _read_up_to(stream, 2 * _LEN.size, at_least=_LEN.size)
+    count = _LEN.unpack_from(head, 0)[0]
     if not 1 <= count <= max_frames:
         raise WireError(f"a message must have 1 to {max_frames} frames, not {count}")
+    head += _read_exact(stream, 2 * _LEN.size - len(head)) if len(head) < 2 * _LEN.size else b""
+    size = _LEN.unpack_from(head, _LEN.size)[0]
     frames, total = [], 0
     for i in range(count):
-        size = _LEN.unpack(_read_exact(stream, _LEN.size))[0]
         if i == 0 and size > header_limit:
             raise WireError(f"message header larger than {header_limit} bytes")
         total += size
         if total > limit:
             raise WireError(f"message larger than {limit} bytes")
-        frames.append(_read_exact(stream, size))
+        last = i == count - 1
+        chunk = _read_exact(stream, size + (0 if last else _LEN.size))
+        if last:
+            frames.append(chunk)
+        else:
+            frames.append(chunk[:size])
+            size = _LEN.unpack_from(chunk, size)[0]
     return frames
 
 
+def _read_up_to(stream, n, at_least):
+    """Between ``at_least`` and ``n`` bytes (fewer only at the end of the stream: EOFError)."""
+    buf = b""
+    while len(buf) < at_least:
+        chunk = stream.read(n - len(buf))
+        if not chunk:
+            raise EOFError("channel closed")
+        buf += chunk
+    return buf
+
+
 def _read_exact(stream, n):
+    if n == 0:
+        return b""
     buf, view, got = bytearray(n), None, 0
     view = memoryview(buf)
     while got < n:
