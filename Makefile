@@ -59,9 +59,11 @@ bench: $(STAMP)
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/grading_throughput.py --plan $(PLAN)
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/profile_submission.py
 
-## mutation: hand catalog and machine-made mutants vs the hidden suites, three seeds each
+## mutation: hand catalog and machine-made mutants vs the hidden suites (three seeds each), and
+## the hand catalog vs the notebooks' visible checks
 mutation: $(STAMP)
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python -m autograder mutation-report
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python -m autograder visible-report
 
 slides: $(STAMP)
 	$(BIN)/python lectures/build_slides.py

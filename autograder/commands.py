@@ -74,6 +74,9 @@ def register(sub) -> None:
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--verbose", action="store_true", help="where each mutant was seen")
     p.add_argument("--min-rate", type=float, default=0.8, help="exit 1 below this share")
+    p.add_argument(
+        "--no-experiments", action="store_true", help="experiment cells: definitions only"
+    )
     p.set_defaults(func=cmd_visible_report)
 
     p = sub.add_parser("release", help="regenerate assignments/ from solutions/ with nbgrader")
@@ -203,7 +206,9 @@ def cmd_visible_report(args) -> int:
     ]
     good = True
     for name in names:
-        report = visible_report(name, jobs=args.jobs, only=args.only)
+        report = visible_report(
+            name, jobs=args.jobs, only=args.only, experiments=not args.no_experiments
+        )
         print(report.render(verbose=args.verbose), flush=True)
         good = good and not report.baseline.seen and (args.only or report.rate >= args.min_rate)
     return 0 if good else 1

@@ -10,6 +10,7 @@ only prints values never counts. The unmodified solution must raise in none of t
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import select
@@ -21,7 +22,7 @@ from autograder.course import Course
 from autograder.demo import student_notebook
 from autograder.mutation.catalog import ROOT, Entry, apply_entry, load_catalog, solution_cells
 from autograder.suites import load_suite
-from autograder.worker.main import strip_magics
+from autograder.worker.main import run_definitions, strip_magics
 
 TIMEOUT = 300.0  # seconds for one notebook run
 PRELOAD = ("numpy", "matplotlib.pyplot", "scipy.special", "layerlab.data", "layerlab.gradcheck",
@@ -47,6 +48,9 @@ class VisibleReport:
     checks: dict[int, str]  # visible check cells: {JupyterLab number: grade id}
     baseline: Seen
     mutants: list[Seen]
+    # Without experiments: check cells that need an experiment's data (the solution fails
+    # them too); their failures do not count.
+    excluded: dict[int, str] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -60,6 +64,9 @@ class VisibleReport:
         ]
         if self.baseline.seen:
             lines.append(f"  THE SOLUTION FAILS: {self._where(self.baseline)}")
+        if self.excluded:
+            shown = ", ".join(f"cell {n} ({self.checks.get(n)})" for n in self.excluded)
+            lines.append(f"  not counted (they need the experiments' data): {shown}")
         for m in self.mutants:
             if verbose or not m.seen:
                 mark = "seen  " if m.seen else "MISSED"
@@ -84,9 +91,13 @@ def visible_checks(notebook) -> dict[int, str]:
     return out
 
 
-def visible_report(assignment: str, jobs: int = 2, only: str | None = None) -> VisibleReport:
+def visible_report(
+    assignment: str, jobs: int = 2, only: str | None = None, experiments: bool = True
+) -> VisibleReport:
     """Run the released notebook with the solution and with every catalog mutant (those whose
-    id contains ``only``, when given)."""
+    id contains ``only``, when given). Without ``experiments`` the cells that are neither
+    solutions nor checks keep only their definitions (as the judge's fast mode does): quicker,
+    and never more mutants seen."""
     suite = load_suite(assignment)
     course = Course(ROOT)
     cells = solution_cells(suite)
@@ -99,11 +110,15 @@ def visible_report(assignment: str, jobs: int = 2, only: str | None = None) -> V
         notebooks.append(student_notebook(course, assignment, apply_entry(cells, m.replace)))
     checks = visible_checks(notebooks[0])
     _preload()
-    runs = _run_all(notebooks, folder, set(checks), jobs)
+    runs = _run_all(notebooks, folder, set(checks), jobs, experiments)
     baseline, rest = runs[0], runs[1:]
+    excluded = {}
+    if not experiments and baseline.problem is None:
+        excluded, baseline.failed = baseline.failed, {}
     for run, entry in zip(rest, mutants, strict=True):
         run.entry = entry
-    return VisibleReport(assignment, checks, baseline, rest)
+        run.failed = {n: m for n, m in run.failed.items() if n not in excluded}
+    return VisibleReport(assignment, checks, baseline, rest, excluded)
 
 
 def _preload() -> None:
@@ -114,14 +129,14 @@ def _preload() -> None:
         importlib.import_module(name)
 
 
-def _run_all(notebooks, folder, check_numbers: set[int], jobs: int) -> list[Seen]:
+def _run_all(notebooks, folder, check_numbers: set[int], jobs: int, experiments: bool):
     results: list[Seen | None] = [None] * len(notebooks)
     running: dict[int, tuple[int, int, float]] = {}  # fd -> (index, pid, started)
     queue = list(range(len(notebooks)))
     while queue or running:
         while queue and len(running) < max(jobs, 1):
             index = queue.pop(0)
-            fd, pid = _start(notebooks[index], folder, check_numbers)
+            fd, pid = _start(notebooks[index], folder, check_numbers, experiments)
             running[fd] = (index, pid, time.monotonic())
         ready, _, _ = select.select(list(running), [], [], 0.5)
         for fd in ready:
@@ -136,14 +151,14 @@ def _run_all(notebooks, folder, check_numbers: set[int], jobs: int) -> list[Seen
     return [r if r is not None else Seen(None, problem="not run") for r in results]
 
 
-def _start(notebook, folder, check_numbers: set[int]) -> tuple[int, int]:
+def _start(notebook, folder, check_numbers: set[int], experiments: bool) -> tuple[int, int]:
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child runs the notebook and writes what failed
         os.close(read_end)
         failed = {}
         try:
-            failed = _run_notebook(notebook, folder, check_numbers)
+            failed = _run_notebook(notebook, folder, check_numbers, experiments)
         finally:
             os.write(write_end, json.dumps(failed).encode())
             os._exit(0)
@@ -166,7 +181,7 @@ def _finish(fd: int, pid: int) -> Seen:
     return Seen(None, {int(k): v for k, v in failed.items()})
 
 
-def _run_notebook(notebook, folder, check_numbers: set[int]) -> dict[int, str]:
+def _run_notebook(notebook, folder, check_numbers: set[int], experiments: bool) -> dict[int, str]:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
@@ -178,8 +193,13 @@ def _run_notebook(notebook, folder, check_numbers: set[int]) -> dict[int, str]:
     for number, cell in enumerate(notebook.cells, start=1):
         if cell.cell_type != "code":
             continue
+        graded = "grade_id" in cell.metadata.get("nbgrader", {})
         try:
-            exec(compile(strip_magics(cell.source), f"<cell {number}>", "exec"), namespace)
+            source = strip_magics(cell.source)
+            if experiments or graded:
+                exec(compile(source, f"<cell {number}>", "exec"), namespace)
+            else:
+                run_definitions(ast.parse(source), f"<cell {number}>", namespace)
         except BaseException as exc:  # noqa: BLE001  (whatever the cell raised)
             if number in check_numbers:
                 first = (str(exc).splitlines() or [""])[0]
