@@ -14,6 +14,7 @@ from scipy import special
 from autograder import checks
 from autograder.checks import Bug, Tol
 from autograder.suite import Suite, TestContext
+from layerlab.hints import a1_activations as hints
 
 from .oracles import (
     ACTIVATIONS,
@@ -63,16 +64,6 @@ def tolerance(act: Activation, x: np.ndarray, params: dict, dout=None) -> Tol:
 
 # ----------------------------------------------------------------------------- known bugs
 
-_ELU_NOTES = (
-    "the negative branch is computed as alpha * exp(x) - 1 (as misprinted in the notes); it "
-    "is alpha * (exp(x) - 1)."
-)
-_SELU_TRUNC = (
-    "the constants look truncated: use alpha = 1.6732632423543772848170429916717 and scale = "
-    "1.0507009873554804934193349852946 in full."
-)
-_GELU_NOTES = "the cubic coefficient is 0.044715 (the notes misprint it as 0.04475)."
-
 
 def _selu_with(x, alpha, scale):
     return scale * np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
@@ -85,7 +76,7 @@ def forward_bugs(name: str, x: np.ndarray, p: dict) -> list[Bug]:
         return [
             Bug(
                 leaky_ref(x, 0.1) if not p else None,
-                "the default negative_slope is 0.01 (one slide of the notes shows 0.1).",
+                hints.LEAKY_DEFAULT_SLOPE,
             ),
             Bug(
                 leaky_ref(x, 0.01) if s != 0.01 else None,
@@ -93,45 +84,41 @@ def forward_bugs(name: str, x: np.ndarray, p: dict) -> list[Bug]:
             ),
             Bug(
                 np.maximum(x, s * x),
-                "it computes max(x, slope * x), which is leaky ReLU only "
-                "for 0 <= slope <= 1; use x where x > 0, slope * x elsewhere.",
+                hints.LEAKY_MAXIMUM,
             ),
         ]
     if name == "elu":
         a = p.get("alpha", 1.0)
         return [
-            Bug(np.where(x > 0, x, a * np.exp(x) - 1), _ELU_NOTES),
-            Bug(elu_ref(x, 1.0) if a != 1.0 else None, "alpha is ignored: use the argument."),
+            Bug(np.where(x > 0, x, a * np.exp(x) - 1), hints.ELU_NOTES),
+            Bug(elu_ref(x, 1.0) if a != 1.0 else None, hints.ELU_IGNORES_ALPHA),
         ]
     if name == "selu":
         bugs = [
-            Bug(_selu_with(x, a, s), _SELU_TRUNC)
+            Bug(_selu_with(x, a, s), hints.SELU_TRUNCATED)
             for a in (1.6733, 1.67326, SELU_ALPHA)
             for s in (1.0507, 1.05070, SELU_SCALE)
         ]
-        return bugs + [Bug(_selu_with(x, SELU_ALPHA, 1.0), "the scale factor is missing.")]
+        return bugs + [Bug(_selu_with(x, SELU_ALPHA, 1.0), hints.SELU_NO_SCALE)]
     if name == "gelu":
         mode = p.get("approximate", "none")
         other = "tanh" if mode == "none" else "none"
         return [
-            Bug(gelu_ref(x, "tanh", c=0.04475), _GELU_NOTES),
+            Bug(gelu_ref(x, "tanh", c=0.04475), hints.GELU_NOTES),
             Bug(
                 gelu_ref(x, other),
-                f"it computes approximate={other!r}; the argument asked for {mode!r}.",
+                hints.GELU_OTHER_MODE.format(other=other, mode=mode),
             ),
             Bug(
                 x * special.expit(1.702 * x),
-                "this is the sigmoid approximation "
-                "x * sigmoid(1.702 x); use x * Phi(x) (exact) or the tanh form.",
+                hints.GELU_SIGMOID,
             ),
         ]
     if name == "swish":
         b = p.get("beta", 1.0)
         return [
-            Bug(swish_ref(x, 1.0), "beta is ignored: use sigmoid(beta * x)."),
-            Bug(
-                b * swish_ref(x, 1.0), "it is beta * x * sigmoid(x); beta goes inside the sigmoid."
-            ),
+            Bug(swish_ref(x, 1.0), hints.SWISH_IGNORES_BETA),
+            Bug(b * swish_ref(x, 1.0), hints.SWISH_BETA_OUTSIDE),
         ]
     if name == "softplus":
         beta, thr = p.get("beta", 1.0), p.get("threshold", 20.0)
@@ -139,20 +126,18 @@ def forward_bugs(name: str, x: np.ndarray, p: dict) -> list[Bug]:
         return [
             Bug(
                 smooth / beta,
-                "the threshold is ignored: where beta * x > threshold the output is x itself.",
+                hints.SOFTPLUS_NO_THRESHOLD,
             ),
-            Bug(softplus_ref(x, 1.0, thr), "beta is ignored."),
+            Bug(softplus_ref(x, 1.0, thr), hints.SOFTPLUS_IGNORES_BETA),
             Bug(np.where(beta * x > thr, x, smooth), "the 1/beta factor is missing."),
             Bug(softplus_ref(x, beta, 20.0), "the threshold argument is ignored (20 is used)."),
             Bug(
                 np.where(x > thr, x, smooth / beta),
-                "the test is x > threshold; it must be beta * x > threshold.",
+                hints.SOFTPLUS_THRESHOLD_ON_X,
             ),
             Bug(
                 np.where(beta * x >= thr, x, smooth / beta),
-                "the test is beta * x >= "
-                "threshold; it must be beta * x > threshold (at the threshold the smooth "
-                "formula holds).",
+                hints.SOFTPLUS_THRESHOLD_INCLUSIVE,
             ),
         ]
     if name == "mish":
@@ -163,7 +148,7 @@ def forward_bugs(name: str, x: np.ndarray, p: dict) -> list[Bug]:
     if name == "lisht":
         return [Bug(np.tanh(x), "the factor x is missing.")]
     if name == "relu6":
-        return [Bug(relu_ref(x), "the output is not capped at 6.")]
+        return [Bug(relu_ref(x), hints.RELU6_NO_CAP)]
     return []
 
 
@@ -171,34 +156,33 @@ def derivative_bugs(name: str, x: np.ndarray, p: dict) -> list[tuple[np.ndarray,
     """Known wrong local derivatives of ``<name>`` (the gradient is them times dout)."""
     if name == "sigmoid":
         return [
-            (special.expit(x), "it is dout * s: the factor (1 - s) is missing."),
+            (special.expit(x), hints.SIGMOID_BACKWARD_MISSING_FACTOR),
             (
                 x * (1 - x),
-                "it uses x * (1 - x); the derivative is s * (1 - s) with s = "
-                "sigmoid(x), the forward output.",
+                hints.SIGMOID_BACKWARD_USES_INPUT,
             ),
         ]
     if name == "tanh":
         return [
-            (1 - np.tanh(x), "it is dout * (1 - tanh(x)): the tanh must be squared."),
-            (1 - x**2, "it uses 1 - x**2; the derivative is 1 - tanh(x)**2."),
+            (1 - np.tanh(x), hints.TANH_BACKWARD_NO_SQUARE),
+            (1 - x**2, hints.TANH_BACKWARD_USES_INPUT),
         ]
     if name == "relu":
         return [
             (
                 np.maximum(x, 0),
-                "it multiplies dout by relu(x); the derivative is the indicator x > 0 (1 or 0).",
+                hints.RELU_BACKWARD_TIMES_RELU,
             ),
-            (1.0 * (x < 0), "the mask is reversed: the gradient flows where x > 0."),
+            (1.0 * (x < 0), hints.RELU_BACKWARD_MASK_REVERSED),
         ]
     if name == "leaky_relu":
         s = p.get("negative_slope", 0.01)
         return [
             (
                 1.0 * (x > 0),
-                "negative inputs get no gradient: their slope is negative_slope, not 0.",
+                hints.LEAKY_BACKWARD_NO_SLOPE,
             ),
-            (dleaky_ref(x, 0.01), "the backward ignores negative_slope: keep it in the cache."),
+            (dleaky_ref(x, 0.01), hints.LEAKY_BACKWARD_FIXED_SLOPE),
             (
                 np.where(leaky_ref(x, s) > 0, 1.0, s),
                 "the mask is rebuilt from the output "
@@ -209,10 +193,10 @@ def derivative_bugs(name: str, x: np.ndarray, p: dict) -> list[tuple[np.ndarray,
     if name == "elu":
         a = p.get("alpha", 1.0)
         return [
-            (np.where(x > 0, 1.0, np.exp(x)), "alpha is missing from the negative branch."),
+            (np.where(x > 0, 1.0, np.exp(x)), hints.ELU_BACKWARD_MISSING_ALPHA),
             (
                 np.where(x > 0, 1.0, a * np.exp(x) - a),
-                "for x <= 0 the derivative is alpha * exp(x) = out + alpha, not out.",
+                hints.ELU_BACKWARD_OUT,
             ),
             (
                 np.where(elu_ref(x, a) > 0, 1.0, a * np.exp(x)),
@@ -224,9 +208,9 @@ def derivative_bugs(name: str, x: np.ndarray, p: dict) -> list[tuple[np.ndarray,
         return [
             (
                 np.where(x > 0, 1.0, SELU_ALPHA * np.exp(x)),
-                "the scale factor is missing from the gradient.",
+                hints.SELU_BACKWARD_NO_SCALE,
             ),
-            (np.where(x > 0, 1.0507, 1.0507 * 1.6733 * np.exp(x)), _SELU_TRUNC),
+            (np.where(x > 0, 1.0507, 1.0507 * 1.6733 * np.exp(x)), hints.SELU_TRUNCATED),
         ]
     if name == "gelu":
         mode = p.get("approximate", "none")
@@ -237,13 +221,13 @@ def derivative_bugs(name: str, x: np.ndarray, p: dict) -> list[tuple[np.ndarray,
         return [
             (
                 special.ndtr(x),
-                "it is dout * Phi(x): the product rule's second term x * phi(x) is missing.",
+                hints.GELU_BACKWARD_MISSING_PDF,
             ),
             (
                 dgelu_ref(x, other),
                 f"it is the derivative for approximate={other!r}; keep the mode in the cache.",
             ),
-            (notes, _GELU_NOTES),
+            (notes, hints.GELU_NOTES),
         ]
     if name == "swish":
         b = p.get("beta", 1.0)
@@ -251,13 +235,11 @@ def derivative_bugs(name: str, x: np.ndarray, p: dict) -> list[tuple[np.ndarray,
         return [
             (
                 s + x * s * (1 - s),
-                "beta is missing from the second term: the chain rule "
-                "gives beta * x * s * (1 - s).",
+                hints.SWISH_BACKWARD_NO_BETA,
             ),
             (
                 s,
-                "it is dout * sigmoid(beta x): the product rule's second term "
-                "beta * x * s * (1 - s) is missing.",
+                hints.SWISH_BACKWARD_MISSING_TERM,
             ),
         ]
     if name == "softplus":
@@ -265,36 +247,34 @@ def derivative_bugs(name: str, x: np.ndarray, p: dict) -> list[tuple[np.ndarray,
         return [
             (
                 special.expit(beta * x),
-                "where beta * x > threshold the forward is x itself, "
-                "so the gradient there is exactly dout.",
+                hints.SOFTPLUS_BACKWARD_LINEAR,
             ),
-            (dsoftplus_ref(x, 1.0, thr), "beta is ignored."),
+            (dsoftplus_ref(x, 1.0, thr), hints.SOFTPLUS_IGNORES_BETA),
         ]
     if name == "mish":
         th = np.tanh(np.logaddexp(0, x))
         return [
             (
                 th,
-                "only tanh(softplus(x)) is there: the product rule also needs "
-                "x * (1 - tanh(sp)**2) * sigmoid(x).",
+                hints.MISH_BACKWARD_MISSING_TERM,
             ),
             (
                 th + x * (1 - th**2),
-                "the chain-rule factor d softplus / dx = sigmoid(x) is missing.",
+                hints.MISH_BACKWARD_MISSING_SIGMOID,
             ),
             (th + x * (1 - th) * special.expit(x), "tanh's derivative is 1 - tanh**2 (squared)."),
         ]
     if name == "lisht":
         th = np.tanh(x)
         return [
-            (th, "only tanh(x) is there: the product rule also gives x * (1 - tanh(x)**2)."),
-            (x * (1 - th**2), "the product rule's first term tanh(x) is missing."),
-            (th + x * (1 - th), "tanh's derivative is 1 - tanh(x)**2 (squared)."),
+            (th, hints.LISHT_BACKWARD_MISSING_TERM),
+            (x * (1 - th**2), hints.LISHT_BACKWARD_MISSING_FIRST),
+            (th + x * (1 - th), hints.LISHT_BACKWARD_NO_SQUARE),
         ]
     if name == "relu6":
         return [
-            (1.0 * (x > 0), "the gradient must be 0 above 6 too (the output is constant there)."),
-            (1.0 * (x < 6), "the gradient must be 0 below 0 too."),
+            (1.0 * (x > 0), hints.RELU6_BACKWARD_ABOVE_6),
+            (1.0 * (x < 6), hints.RELU6_BACKWARD_BELOW_0),
         ]
     return []
 

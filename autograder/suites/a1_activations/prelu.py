@@ -7,6 +7,7 @@ import numpy as np
 from autograder import checks
 from autograder.checks import Bug, Tol
 from autograder.suite import Suite, TestContext
+from layerlab.hints import a1_activations as hints
 
 from .oracles import PRELU_SHAPES, edge_inputs, prelu_alphas, prelu_grads_ref, prelu_ref, relu_ref
 
@@ -34,11 +35,10 @@ def test_prelu_forward(t: TestContext) -> None:
         expected = prelu_ref(x, alpha)
         out, _ = checks.pair(t, "prelu_forward", t.call("prelu_forward", x, alpha, keep=(1,)))
         bugs = [
-            Bug(relu_ref(x), "it ignores alpha: negative inputs are multiplied by alpha."),
+            Bug(relu_ref(x), hints.PRELU_IGNORES_ALPHA),
             Bug(
                 np.maximum(x, alpha * x),
-                "it computes max(x, alpha * x), which is PReLU only "
-                "for 0 <= alpha <= 1; use x where x > 0, alpha * x elsewhere.",
+                hints.PRELU_MAXIMUM,
             ),
         ]
         checks.expect(
@@ -66,13 +66,11 @@ def test_prelu_backward(t: TestContext) -> None:
                 1: [
                     Bug(
                         np.full(np.shape(alpha), total) if np.ndim(alpha) else None,
-                        "every entry got the same total: sum only over the leading axes, one "
-                        "value per alpha entry.",
+                        hints.PRELU_DALPHA_TOTAL,
                     ),
                     Bug(
                         per_entry if np.ndim(alpha) else None,
-                        "dalpha has the shape of x; sum "
-                        "the per-entry terms over every axis but the last.",
+                        hints.PRELU_DALPHA_PER_ENTRY,
                     ),
                 ],
             }

@@ -8,6 +8,7 @@ from scipy import special
 from autograder import checks
 from autograder.checks import Bug, Tol
 from autograder.suite import Suite, TestContext
+from layerlab.hints import a1_activations as hints
 
 from .oracles import (
     SOFTMAX_SHAPES,
@@ -42,23 +43,22 @@ def forward_bugs(x, T) -> list[Bug]:
     bugs = [
         Bug(
             special.softmax(x / T),
-            "the normalization runs over all entries; each slice "
-            "along the last axis must sum to 1.",
+            hints.SOFTMAX_GLOBAL,
         )
     ]
     if x.ndim >= 2:
         bugs.append(
             Bug(
                 special.softmax(x / T, axis=0),
-                "the normalization runs over axis 0; it must run over the last axis (axis=-1).",
+                hints.SOFTMAX_AXIS0,
             )
         )
     if T != 1.0:
         bugs += [
-            Bug(softmax_ref(x, 1.0), "the temperature is ignored: compute softmax(x / T)."),
+            Bug(softmax_ref(x, 1.0), hints.SOFTMAX_IGNORES_T),
             Bug(
                 softmax_ref(x * T, 1.0),
-                "x is multiplied by the temperature; it must be divided: softmax(x / T).",
+                hints.SOFTMAX_TIMES_T,
             ),
         ]
     return bugs
@@ -69,8 +69,7 @@ def backward_bugs(x, T, dout) -> list[Bug]:
     bugs = [
         Bug(
             dout * s * (1 - s) / T,
-            "only the diagonal of the Jacobian is used; the "
-            "off-diagonal terms -s_i s_j matter too.",
+            hints.SOFTMAX_BACKWARD_DIAGONAL,
         )
     ]
     if x.ndim >= 2:
@@ -82,7 +81,7 @@ def backward_bugs(x, T, dout) -> list[Bug]:
         bugs.append(
             Bug(
                 s * (dout - np.sum(dout * s, axis=-1, keepdims=True)),
-                "the factor 1/T of the chain rule through x / T is missing.",
+                hints.SOFTMAX_BACKWARD_NO_T,
             )
         )
     return bugs

@@ -17,6 +17,7 @@ from autograder import checks
 from autograder.checks import Bug, Tol
 from autograder.suite import Suite, TestContext
 from autograder.worker.functions import build
+from layerlab.hints import a1_activations as hints
 
 from .oracles import SHAPES, dtanh_ref
 
@@ -73,11 +74,11 @@ def test_rel_error(t: TestContext) -> None:
             return [
                 Bug(
                     float(np.mean(terms / np.maximum(1e-8, np.abs(A) + np.abs(B)))),
-                    "it looks like the mean of the entrywise errors; take the max.",
+                    hints.REL_ERROR_MEAN,
                 ),
                 Bug(
                     float(np.max(terms / np.maximum(1e-8, np.abs(A + B)))),
-                    "the denominator is |a + b|; it must be |a| + |b|.",
+                    hints.REL_ERROR_ABS_OF_SUM,
                 ),
                 Bug(
                     float(np.max(terms / np.maximum(np.abs(A), np.abs(B)))) if A.any() else None,
@@ -85,9 +86,7 @@ def test_rel_error(t: TestContext) -> None:
                 ),
                 Bug(
                     1.0 if expected != 1.0 else None,
-                    "the denominator needs the 1e-8 floor, "
-                    "max(1e-8, |a| + |b|), so tiny differences between tiny numbers count as "
-                    "tiny.",
+                    hints.REL_ERROR_NO_FLOOR,
                 ),
             ]
 
@@ -169,8 +168,7 @@ def _numgrad_case(t, label, spec, x, reference, h=None, tol=None):
     t.check(
         "numerical_gradient restores x",
         _restored(t.updated(1, x), x0, h or DEFAULT_H),
-        "numerical_gradient left x changed: after evaluating f at x[i] + h and x[i] - h, put "
-        "the saved original value back into x[i].",
+        hints.NUMGRAD_NOT_RESTORED,
     )
     hh = h or 1e-5
 
@@ -178,8 +176,7 @@ def _numgrad_case(t, label, spec, x, reference, h=None, tol=None):
         return [
             Bug(
                 _forward_diff(f, x0, hh),
-                "it matches the forward difference (f(x + h) - f(x)) / h; use the centred "
-                "difference (f(x + h) - f(x - h)) / (2h), whose error is O(h^2).",
+                hints.NUMGRAD_FORWARD_DIFFERENCE,
             )
         ]
 
@@ -311,8 +308,7 @@ def _numgrad_array_case(t, label, spec, x, vjp, h=None, tol=None):
     t.check(
         "numerical_gradient_array restores x",
         _restored(t.updated(1, x), x0, h or DEFAULT_H),
-        "numerical_gradient_array left x changed: after evaluating f at x[i] + h and "
-        "x[i] - h, put the saved original value back into x[i].",
+        hints.NUMGRAD_ARRAY_NOT_RESTORED,
     )
     hh = h or 1e-5
 
@@ -326,12 +322,11 @@ def _numgrad_array_case(t, label, spec, x, vjp, h=None, tol=None):
         return [
             Bug(
                 _forward_diff(f, x0, hh, d0),
-                "it matches forward differences (f(x + h) - f(x)) "
-                "/ h; use the centred difference (f(x + h) - f(x - h)) / (2h).",
+                hints.NUMGRAD_ARRAY_FORWARD_DIFFERENCE,
             ),
             Bug(
                 plain,
-                "it ignores dout: entry i is sum((f(x + h e_i) - f(x - h e_i)) * dout) / (2h).",
+                hints.NUMGRAD_ARRAY_NO_DOUT,
             ),
             Bug(
                 0.5 * vjp(x0, d0),
