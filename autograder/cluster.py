@@ -126,7 +126,12 @@ class _Dispatch:
     """The tasks of one run on one Dask client: submitted a window ahead of the workers,
     collected with ``as_completed``. Once a worker has refused (no sandbox, another grader),
     tasks are restricted to the workers that have not; a restricted task whose workers have
-    all left is sent again, or given up when no such worker is left."""
+    all left is sent again, or given up when no such worker is left.
+
+    Dask counts a worker's death against every task the worker held, so an honest task
+    queued next to one that kills its worker can end in ``KilledWorker`` too. Such a task is
+    judged again at the end, alone on the cluster (nothing else in flight): only a task that
+    kills its worker on its own is reported as a grader error."""
 
     def __init__(self, coordinator, client):
         from distributed import as_completed
@@ -141,12 +146,15 @@ class _Dispatch:
         # memory at once): a worker dying later cannot hold up the collection.
         self.completed = as_completed(with_results=True, raise_errors=False)
         self.window = MIN_WINDOW
+        self.suspects: deque[str] = deque()  # KilledWorker once: to judge again, alone
+        self.alone: str | None = None  # the suspect in flight (nothing else is)
+        self.judged_alone: set[str] = set()
 
     def run(self) -> bool:
         stop = self.coordinator.stop
         checked = time.monotonic()
         try:
-            while self.pending or self.in_flight:
+            while self.pending or self.in_flight or self.suspects:
                 self._fill()
                 batch = self.completed.next_batch(block=False)
                 if stop.is_set():
@@ -165,8 +173,17 @@ class _Dispatch:
         return True
 
     def _fill(self) -> None:
+        if self.alone is not None:
+            return
         while self.pending and len(self.in_flight) < self.window:
             self._send(self.pending.popleft())
+        if not self.pending and not self.in_flight and self.suspects:
+            student = self.suspects.popleft()
+            self.judged_alone.add(student)
+            self.alone = student
+            self._send(student)
+            if not self.in_flight:
+                self.alone = None  # recorded at once (its file could not be read)
 
     def _send(self, student: str) -> None:
         task = self.coordinator.task(student)
@@ -213,11 +230,17 @@ class _Dispatch:
             return  # abandoned by _rescue and sent again
         student = self.in_flight.pop(future)
         self.restricted.pop(future, None)
+        if student == self.alone:
+            self.alone = None
         result = outcome
         if isinstance(outcome, dict) and {"report", "error", "refused"} & set(outcome):
             pass  # fetched: the status may read "lost" when its worker died afterwards
         elif future.status == "error":
             exc = outcome[1] if isinstance(outcome, tuple) and len(outcome) == 3 else outcome
+            if isinstance(exc, KilledWorker) and student not in self.judged_alone:
+                future.release()
+                self.suspects.append(student)  # perhaps only queued next to a killer
+                return
             if isinstance(exc, KilledWorker):
                 result = {"error": _killed_sentence(exc)}
             else:
@@ -258,6 +281,7 @@ def _killed_sentence(exc) -> str:
     tries = getattr(exc, "allowed_failures", None)
     times = f"{tries + 1} times" if isinstance(tries, int) else "repeatedly"
     return (
-        f"the Dask worker judging it died {times} (last {worker or 'unknown'}: killed from "
-        "outside, or out of memory); not retried (Dask's distributed.scheduler.allowed-failures)"
+        f"the Dask worker judging it alone died {times} (last {worker or 'unknown'}: killed "
+        "from outside, or out of memory); not retried (Dask's "
+        "distributed.scheduler.allowed-failures)"
     )
