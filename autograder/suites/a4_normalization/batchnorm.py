@@ -27,6 +27,11 @@ from autograder.suites.a4_normalization.oracles import (
     bn_test_oracle,
     norm_tol,
 )
+from layerlab.hints.a4_normalization import (
+    BN_MOMENTUM_SWAPPED,
+    BN_RUNNING_VAR_UNBIASED,
+    BN_TEST_USES_BATCH_STATS,
+)
 
 # ----------------------------------------------------------------------------- batch norm
 
@@ -95,7 +100,7 @@ def batchnorm_running_test(t: TestContext):
             tol_m = checks.Tol(16 * N * EPS, 16 * N * EPS * big)
             tol_v = checks.Tol(16 * N * EPS, 16 * N * EPS * (big**2 + float(np.max(prev_v))))
             n = x.shape[0]
-            swap = "it matches (1 - momentum) * running + momentum * batch; the OLD value is the one multiplied by the momentum."  # noqa: E501
+            swap = BN_MOMENTUM_SWAPPED
             ok_m = checks.expect(
                 t, f"batchnorm_forward bn_param['running_mean'] {where}", updated["running_mean"],
                 rm, tol=tol_m, bugs=[Bug((1 - m) * prev_m + m * mean if m != 0.5 else None, swap)],
@@ -105,8 +110,7 @@ def batchnorm_running_test(t: TestContext):
                 rv, tol=tol_v,
                 bugs=[Bug((1 - m) * prev_v + m * var if m != 0.5 else None, swap),
                       Bug(m * prev_v + (1 - m) * var * n / (n - 1) if m != 1 else None,
-                          "it uses the unbiased variance (ddof=1); the spec keeps the biased "
-                          "one.")],
+                          BN_RUNNING_VAR_UNBIASED)],
             )  # fmt: skip
             bn = copy.deepcopy(updated)
             rm, rv = as_array(updated["running_mean"]), as_array(updated["running_var"])
@@ -134,9 +138,7 @@ def batchnorm_test_mode_test(t: TestContext):
         checks.expect(
             t, f"batchnorm_forward test-mode output (N={N}, D={D})", out, expected, tol=tol,
             bugs=lambda x=x, gamma=gamma, beta=beta, bn=bn, N=N: [
-                Bug(bn_oracle(x, gamma, beta, bn) if N > 1 else None,
-                    "test mode used the BATCH statistics; it must use "
-                    "bn_param['running_mean'] and bn_param['running_var'].")],
+                Bug(bn_oracle(x, gamma, beta, bn) if N > 1 else None, BN_TEST_USES_BATCH_STATS)],
         )  # fmt: skip
         after = t.updated(3, bn)
         unchanged = (

@@ -11,6 +11,7 @@ import numpy as np
 from autograder import checks
 from autograder.checks import Bug, complex_step_vjp
 from autograder.suite import Suite, TestContext
+from layerlab.hints.a4_normalization import NORM_EPS_OUTSIDE_SQRT
 
 SUITE = Suite("a4_normalization")
 
@@ -97,8 +98,7 @@ def norm_bugs(x, gamma, beta, eps, axis):
             Bug(gamma * xc / np.sqrt(ss / (n - 1) + eps) + beta if n > 1 else None,
                 "it matches the UNBIASED variance (divide by N - 1, ddof=1); use the biased one "
                 "(/ N)."),
-            Bug(gamma * xc / (np.sqrt(ss / n) + eps) + beta,
-                "it matches eps added outside the square root; use sqrt(var + eps)."),
+            Bug(gamma * xc / (np.sqrt(ss / n) + eps) + beta, NORM_EPS_OUTSIDE_SQRT),
         ]  # fmt: skip
         other = 1 - axis
         if x.shape[0] != x.shape[1] and x.shape[other] > 1:

@@ -17,6 +17,7 @@ from autograder.suites.a4_normalization.common import (
 from autograder.suites.a4_normalization.oracles import (
     DOMAIN,
 )
+from layerlab.hints.a4_normalization import DROPOUT_BACKWARD_UNSCALED, DROPOUT_MASK_FROM_OUTPUT
 
 # ----------------------------------------------------------------------------- dropout
 
@@ -120,10 +121,8 @@ def dropout_backward_test(t: TestContext):
         out_mask = as_array(out) != 0 if as_array(out).shape == shape else None
         bugs = [
             Bug(dout * np.where(out_mask, 1.0 / p, 0.0) if out_mask is not None else None,
-                "dx is zero where x was exactly 0 although the unit was kept: the mask was "
-                "rebuilt from the output; keep the forward's mask in the cache."),
-            Bug(dout * kept if mode == "train" and p != 1 else None,
-                "dx lacks the 1/p scaling of the kept units."),
+                DROPOUT_MASK_FROM_OUTPUT),
+            Bug(dout * kept if mode == "train" and p != 1 else None, DROPOUT_BACKWARD_UNSCALED),
         ]  # fmt: skip
         checks.expect(t, f"dropout_backward dx ({mode} mode, p={p}, shape {shape})", dx,
                       expected, tol=checks.exact(), factors={"1/p": 1 / p, "p": p},
