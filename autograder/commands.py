@@ -126,7 +126,7 @@ def cmd_grade(args) -> int:
         # rather than wait seconds for the interpreter to wind down after a killed pool.
         sys.stdout.flush()
         sys.stderr.flush()
-        os._exit(130)
+        os._exit(128 + (run.signal or 2))
     from autograder.summary import class_table
 
     print(class_table(course.root, assignment.name, run.reports, run.previous))

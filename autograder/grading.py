@@ -53,6 +53,7 @@ class ClassRun:
     notes: list[str] = field(default_factory=list)
     remaining: int = 0
     interrupted: bool = False
+    signal: int | None = None  # what interrupted it (SIGINT for Ctrl-C, or SIGTERM)
     csv_path: Path | None = None
     late_plugin: object = None  # nbgrader's late-penalty plugin as the course configures it
 
@@ -122,7 +123,9 @@ def grade_class(
         finally:
             if threading.current_thread() is threading.main_thread():
                 signal.signal(signal.SIGINT, signal.default_int_handler)
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
         run.interrupted = not completed
+        run.signal = int(coordinator.stop.signum) if run.interrupted else None
     bar.close()
     run.remaining = len(todo) - len(run.judged)
     if run.interrupted:
@@ -281,17 +284,21 @@ def _judge_in_pool(coordinator: Coordinator, jobs: int) -> bool:
 
 
 def _catch_ctrl_c() -> threading.Event:
-    """From now on Ctrl-C only sets the returned flag (checked between reports, so a report
-    is never half recorded); a second Ctrl-C leaves at once."""
+    """From now on Ctrl-C (SIGINT) or SIGTERM only sets the returned flag (checked between
+    reports, so a report is never half recorded); ``flag.signum`` says which. A second one
+    leaves at once."""
     pressed = threading.Event()
+    pressed.signum = signal.SIGINT
 
     def handler(signum, frame):
         if pressed.is_set():
-            os._exit(130)
+            os._exit(128 + signum)
+        pressed.signum = signum
         pressed.set()
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, handler)
+        signal.signal(signal.SIGTERM, handler)
     return pressed
 
 

@@ -173,7 +173,22 @@ def test_the_grader_failing_on_one_student_never_stops_the_class(
     assert 0 < scores(course)["bob"] < SUITE.max_score
 
 
-def test_ctrl_c_stops_at_once_keeps_finished_reports_and_resumes(tmp_path, good):
+def _processes_in(folder: Path) -> list[int]:
+    """Processes whose working directory is ``folder`` (the grade command and its pool)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "cwd").resolve() == folder.resolve():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.parametrize(
+    "how", ["ctrl-c", "sigterm"], ids=["Ctrl-C to the group", "SIGTERM to the coordinator"]
+)
+def test_ctrl_c_stops_at_once_keeps_finished_reports_and_resumes(tmp_path, good, how):
     course = build_course(tmp_path / "course")
     students = [f"s{i:02d}" for i in range(8)]
     for student in students:
@@ -187,13 +202,18 @@ def test_ctrl_c_stops_at_once_keeps_finished_reports_and_resumes(tmp_path, good)
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline and len(list(store.glob("*.json"))) < 2:
         time.sleep(0.02)
-    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+    if how == "ctrl-c":
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+    else:
+        os.kill(proc.pid, signal.SIGTERM)  # `kill PID`, a job scheduler's time limit
     pressed = time.monotonic()
     out, err = proc.communicate(timeout=60)
     stopped_after = time.monotonic() - pressed
-    assert proc.returncode == 130, err[-3000:]
-    assert stopped_after < 2.5, f"Ctrl-C took {stopped_after:.1f} s"
+    assert proc.returncode == (130 if how == "ctrl-c" else 143), err[-3000:]
+    assert stopped_after < 2.5, f"{how} took {stopped_after:.1f} s"
     assert "Traceback" not in err
+    time.sleep(0.5)
+    assert not _processes_in(course.root), "the pool outlived the command"
     kept = {p.stem: p.read_text() for p in store.glob("*.json")}
     assert len(kept) >= 2
     assert (
