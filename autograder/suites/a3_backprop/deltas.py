@@ -11,6 +11,7 @@ from autograder.suites.a3_backprop.common import (
     grad_tol,
 )
 from autograder.suites.a3_backprop.oracles import DOMAIN, EPS
+from layerlab.hints import a3_backprop as hint
 
 _DELTA_NAMES = ("dW1", "db1", "dW2", "db2")
 
@@ -44,12 +45,8 @@ def sigmoid_mlp_deltas_test(t: TestContext):
             tol=tol,
             factors={"N": N, "1/2": 0.5},
             bugs=lambda ref=ref, N=N: [
-                Bug(
-                    ref * N if N > 1 else None,
-                    "the loss is summed over the examples; this kit "
-                    "averages the notes' per-example loss L_i over the N examples (divide by N).",
-                ),
-                Bug(2 * ref, "the loss lacks the factor 1/2 of 0.5 * sum (yhat - y)^2."),
+                Bug(ref * N if N > 1 else None, hint.MLP_LOSS_SUMMED),
+                Bug(2 * ref, hint.MLP_LOSS_NO_HALF),
             ],  # fmt: skip
         )
         for k, i in enumerate([2, 3, 4, 5]):

@@ -13,6 +13,7 @@ from autograder.suites.a3_backprop.common import (
     with_zeros,
 )
 from autograder.suites.a3_backprop.oracles import DOMAIN, rounding
+from layerlab.hints import a3_backprop as hint
 
 # ----------------------------------------------------------------------------- affine
 
@@ -64,7 +65,7 @@ def affine_forward_test(t: TestContext):
             expected,
             tol=_affine_forward_tol(x, w, b),
             bugs=lambda x=x, w=w, b=b: [
-                Bug(O.affine(x, w, 0 * b), "the bias b is not added."),
+                Bug(O.affine(x, w, 0 * b), hint.AFFINE_NO_BIAS),
             ],
         )
 

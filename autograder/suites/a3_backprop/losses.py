@@ -15,6 +15,7 @@ from autograder.suites.a3_backprop.common import (
     with_zeros,
 )
 from autograder.suites.a3_backprop.oracles import DOMAIN, EPS
+from layerlab.hints import a3_backprop as hint
 
 # ----------------------------------------------------------------------------- regularization
 
@@ -49,13 +50,8 @@ def l2_regularization_test(t: TestContext):
         lambda W, reg: reg * math.fsum((W.ravel() ** 2).tolist()),
         lambda W, reg: 2.0 * reg * W,
         lambda W, reg: {
-            "dW": [Bug(reg * W, "dW must be the derivative of reg·sum(W²), that is 2·reg·W.")],
-            "loss": [
-                Bug(
-                    0.5 * reg * float(np.sum(W * W)),
-                    "the penalty is 0.5·reg·sum(W²); this kit uses reg·sum(W²).",
-                )
-            ],
+            "dW": [Bug(reg * W, hint.L2_GRAD_MISSING_2)],
+            "loss": [Bug(0.5 * reg * float(np.sum(W * W)), hint.HALF_PENALTY)],
         },  # fmt: skip
     )
 
@@ -70,11 +66,8 @@ def l1_regularization_test(t: TestContext):
         lambda W, reg: reg * np.sign(W),
         lambda W, reg: {
             "dW": [
-                Bug(
-                    reg * W,
-                    "dW must be the derivative of reg·sum(|W|), that is reg·sign(W), not reg·W.",
-                ),
-                Bug(2 * reg * np.sign(W), "dW is reg·sign(W), without a factor 2."),
+                Bug(reg * W, hint.L1_GRAD_IS_W),
+                Bug(2 * reg * np.sign(W), hint.L1_GRAD_FACTOR_2),
             ],
             "loss": [],
         },  # fmt: skip
@@ -125,11 +118,8 @@ def softmax_loss_test(t: TestContext):
             tol=tol,
             factors={"N": N},
             bugs=lambda ref=ref, N=N: [
-                Bug(
-                    ref * N if N > 1 else None,
-                    "the loss is summed over the examples; average it (divide by N).",
-                ),
-                Bug(ref / math.log(2), "the loss is in bits; use the natural log (nats)."),
+                Bug(ref * N if N > 1 else None, hint.SOFTMAX_LOSS_SUMMED),
+                Bug(ref / math.log(2), hint.SOFTMAX_LOSS_BITS),
             ],  # fmt: skip
         )
         grad = O.softmax_loss_grad(x, y)
@@ -141,7 +131,7 @@ def softmax_loss_test(t: TestContext):
             tol=checks.Tol(64 * (C + m) * EPS, 64 * (C + m) * EPS / N, "probabilities / N"),
             factors={"N": N},
             bugs=lambda grad=grad, N=N: [
-                Bug(grad * N if N > 1 else None, "dx is not divided by N (the loss is a mean)."),
+                Bug(grad * N if N > 1 else None, hint.SOFTMAX_DX_NOT_DIVIDED),
             ],
         )
         if not stable:

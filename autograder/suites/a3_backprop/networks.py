@@ -20,6 +20,7 @@ from autograder.suites.a3_backprop.common import (
 )
 from autograder.suites.a3_backprop.optim import config_out
 from autograder.suites.a3_backprop.oracles import DOMAIN, rounding
+from layerlab.hints import a3_backprop as hint
 
 # ----------------------------------------------------------------------------- networks
 
@@ -98,11 +99,9 @@ def _check_model_loss(t, cls, net, params, X, y, reg, L, label_extra=""):
         pen_w = ref_loss - data
         pen_b = reg * sum(float(np.sum(params[f"b{i}"] ** 2)) for i in range(1, L + 1))
         return [
-            Bug(data + pen_w + pen_b if reg else None,
-                "the penalty includes the biases; regularize the weights only."),
-            Bug(data + 0.5 * pen_w if reg else None,
-                "the penalty is 0.5·reg·sum(W²); this kit uses reg·sum(W²)."),
-            Bug(data if reg else None, "the regularization penalty is missing from the loss."),
+            Bug(data + pen_w + pen_b if reg else None, hint.NET_PENALTY_ON_BIASES),
+            Bug(data + 0.5 * pen_w if reg else None, hint.HALF_PENALTY),
+            Bug(data if reg else None, hint.NET_PENALTY_MISSING),
         ]  # fmt: skip
 
     checks.expect(t, f"{where} loss", loss, ref_loss, tol=tol, factors={"N": N}, bugs=bugs)

@@ -16,6 +16,7 @@ from autograder.suites.a3_backprop.common import (
     with_zeros,
 )
 from autograder.suites.a3_backprop.oracles import DOMAIN, EPS
+from layerlab.hints import a3_backprop as hint
 
 # ----------------------------------------------------------------------------- update rules
 
@@ -74,11 +75,8 @@ def sgd_test(t: TestContext):
                 tol=_step_tol(w, step_lr * dw),
                 factors={"learning_rate": step_lr},
                 bugs=lambda w=w, dw=dw, lr=lr, step_lr=step_lr: [
-                    Bug(
-                        w - 1e-3 * dw if lr is None else None,
-                        "with no 'learning_rate' in config the default is 1e-2.",
-                    ),
-                    Bug(w + step_lr * dw, "sgd moves uphill: subtract learning_rate·dw."),
+                    Bug(w - 1e-3 * dw if lr is None else None, hint.SGD_DEFAULT_RATE),
+                    Bug(w + step_lr * dw, hint.SGD_UPHILL),
                 ],  # fmt: skip
             )
             if not ok:
@@ -101,10 +99,8 @@ def _run_momentum(t: TestContext, shape, config, lr, mu, steps, label):
         def bugs(w=w, dw=dw, v_prev=v_prev, step=step):
             return [
                 Bug(w - lr * dw if step > 0 or v_prev.any() else None,
-                    "the update equals plain sgd: the previous velocity was lost; store it in "
-                    "config['velocity'] and return the config."),
-                Bug(w + mu * v_prev + lr * dw, "sgd_momentum moves uphill: the velocity must "
-                    "accumulate -learning_rate·dw (v = momentum·v - learning_rate·dw)."),
+                    hint.MOMENTUM_VELOCITY_LOST),
+                Bug(w + mu * v_prev + lr * dw, hint.MOMENTUM_UPHILL),
                 Bug(w + 0.9 * v_prev - lr * dw if mu != 0.9 and v_prev.any() else None,
                     "the given momentum is ignored (0.9 was used instead); a momentum of 0 is "
                     "legal: do not replace it with the default."),
