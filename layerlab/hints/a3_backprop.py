@@ -34,6 +34,13 @@ MOMENTUM_UPHILL = (
     "(v = momentum·v - learning_rate·dw)."
 )
 
+# init_weights: what a wrong standard deviation of the weights equals
+INIT_STD_1_OVER_FAN_OUT = "it is sqrt(1/fan_out): the variance divides by fan_in."
+INIT_STD_2_OVER_FAN_OUT = "it is sqrt(2/fan_out): the variance divides by fan_in."
+INIT_GLOROT = "it is sqrt(2/(fan_in+fan_out)); this kit's xavier has variance 1/fan_in."
+INIT_VARIANCE_AS_STD = "it is the variance: scale the draws by the standard deviation (sqrt)."
+INIT_NOT_SCALED = "the standard normal draws are not scaled."
+
 # TwoLayerNet, FullyConnectedNet
 NET_PENALTY_ON_BIASES = "the penalty includes the biases; regularize the weights only."
 NET_PENALTY_MISSING = "the regularization penalty is missing from the loss."

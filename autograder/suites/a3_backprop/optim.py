@@ -192,25 +192,22 @@ def init_weights_test(t: TestContext):
             abs(mean) < 6 * std / math.sqrt(n),
             f"init_weights({scheme!r}): the weights should have mean 0; theirs is {mean:.3g}.",
         )
-        hint = ""
+        extra = ""
         for other, text in [
-            (math.sqrt(1.0 / fan_out), "it is sqrt(1/fan_out): the variance divides by fan_in"),
-            (math.sqrt(2.0 / fan_out), "it is sqrt(2/fan_out): the variance divides by fan_in"),
-            (
-                math.sqrt(2.0 / (fan_in + fan_out)),
-                "it is sqrt(2/(fan_in+fan_out)); this kit's xavier has variance 1/fan_in",
-            ),
-            (std**2, "it is the variance: scale the draws by the standard deviation (sqrt)"),
-            (1.0, "the standard normal draws are not scaled"),
+            (math.sqrt(1.0 / fan_out), hint.INIT_STD_1_OVER_FAN_OUT),
+            (math.sqrt(2.0 / fan_out), hint.INIT_STD_2_OVER_FAN_OUT),
+            (math.sqrt(2.0 / (fan_in + fan_out)), hint.INIT_GLOROT),
+            (std**2, hint.INIT_VARIANCE_AS_STD),
+            (1.0, hint.INIT_NOT_SCALED),
         ]:
             if abs(s / other - 1) < 0.03:
-                hint = f" Hint: {text}."
+                extra = f" Hint: {text}"
                 break
         t.check(
             f"init_weights std ({scheme})",
             abs(s / std - 1) < 6 / math.sqrt(2 * n),
             f"init_weights({scheme!r}, fan_in={fan_in}, fan_out={fan_out}): the standard "
-            f"deviation should be {std:.4g}; yours is {s:.4g}.{hint}",
+            f"deviation should be {std:.4g}; yours is {s:.4g}.{extra}",
         )
         _check_exact_scale(t, W, seed, std, scheme)
         kurt = float(stats.kurtosis(W.ravel(), fisher=False))
