@@ -57,6 +57,12 @@ def test_rel_error(t: TestContext) -> None:
     cases.append((tiny, -tiny, "|a| < 1e-8 (the 1e-8 floor)"))
     same = t.rng.standard_normal((2, 2))
     cases.append((same, same.copy(), "a == b"))
+    # The floor is 1e-8 alone, not relative to the largest entry (as compare's is): a small
+    # entry next to a large one keeps its own relative error.
+    big, small = t.rng.uniform(1e5, 1e7), t.rng.uniform(1e-4, 1e-2)
+    wide_a = np.array([big, small, -small])
+    wide_b = np.array([big * (1 + 1e-12), 2 * small, -0.5 * small])
+    cases.append((wide_a, wide_b, "entries of very different sizes (a floor of 1e-8 only)"))
     for a, b, what in cases:
         expected = rel_error_ref(a, b)
         got = t.call("rel_error", a, b)
