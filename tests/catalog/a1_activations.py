@@ -57,6 +57,17 @@ MUTANTS = [
         test="rel_error",
     ),
     edit(
+        "rel_error_via_compare",
+        "rel_error as compare(...).max_error (its floor grows with the largest entry)",
+        "rel_error",
+        ("    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))"),
+        (
+            "    from layerlab.gradcheck import compare\n\n"
+            '    return float(compare("", a, b).max_error)'
+        ),
+        test="rel_error",
+    ),
+    edit(
         "rel_error_mean",
         "mean instead of max over the entries",
         "rel_error",
