@@ -207,14 +207,16 @@ class Checks:
         same = _equal(before, after)
         return self.true(f"{argument} unchanged", same, in_place_message(self.name, argument))
 
-    def stable(self, fn: Callable, *args, what: str = "large inputs", **kwargs):
-        """Call ``fn``; a check that no overflow, invalid or divide-by-zero warning occurred
-        (underflow to 0 is fine). Returns ``fn``'s value (None when it raised one)."""
+    def stable(
+        self, fn: Callable, *args, what: str = "large inputs", label: str = "stability", **kwargs
+    ):
+        """Call ``fn``; a check (named ``label``) that no overflow, invalid or divide-by-zero
+        warning occurred (underflow to 0 is fine). Returns ``fn``'s value."""
         events: list[str] = []
         with np.errstate(call=lambda kind, flag: events.append(kind), all="call", under="ignore"):
             value = fn(*args, **kwargs)
         events = sorted(set(events))
-        self.true("stability", not events, unstable_message(self.name, events, what))
+        self.true(label, not events, unstable_message(self.name, events, what))
         return value
 
     def deterministic(self, first, again, what: str = "the same seed") -> bool:
