@@ -7,6 +7,7 @@ import numpy as np
 from autograder import checks
 from autograder.checks import Bug, Tol
 from autograder.suite import Suite, TestContext
+from layerlab.hints import a2_losses as hints
 
 from . import common as c
 from .oracles import (
@@ -44,13 +45,11 @@ def test_bce_with_logits(t: TestContext) -> None:
             p = np.clip(1.0 / (1.0 + np.exp(-z)), 1e-12, 1 - 1e-12)
             clipped = float(np.mean(-tg * np.log(p) - (1 - tg) * np.log(1 - p)))
             bugs = [
-                Bug(e * n if n > 1 else None, "it is a sum: average over ALL elements."),
+                Bug(e * n if n > 1 else None, hints.SUM_OVER_ALL_ELEMENTS),
                 Bug(clipped, c.H_CLIP),
             ]
             if len(shape) > 1:
-                bugs.append(
-                    Bug(e * n / shape[0], "it is averaged over axis 0 only; average over ALL.")
-                )
+                bugs.append(Bug(e * n / shape[0], hints.MEAN_OVER_AXIS_0))
             return bugs
 
         checks.expect(
@@ -86,7 +85,7 @@ def test_bce_with_logits_stability(t: TestContext) -> None:
     )
 
 
-_H_ML_SIGN = "it matches max(0, 1 + Y*x): the margin is 1 - Y[i, j] * x[i, j] (check the sign)."
+_H_ML_SIGN = hints.MULTILABEL_MARGIN_SIGN
 
 
 def test_multilabel_hinge_loss(t: TestContext) -> None:
@@ -107,10 +106,7 @@ def test_multilabel_hinge_loss(t: TestContext) -> None:
             tol=sum_tol(N * C, float(np.max(np.abs(x))) + 1.0),
             bugs=lambda x=x, Y=Y, e=expected, N=N, C=C: [
                 Bug(multilabel_oracle(x, Y, sign=-1.0), _H_ML_SIGN),
-                Bug(
-                    e / C if C > 1 else None,
-                    "it is divided by N*C: sum over the labels, mean over examples.",
-                ),
+                Bug(e / C if C > 1 else None, hints.MULTILABEL_DIVIDED_BY_NC),
                 Bug(e * N if N > 1 else None, c.H_SUM),
             ],
         )
@@ -124,10 +120,7 @@ def test_multilabel_hinge_loss(t: TestContext) -> None:
             factors={"N": N, "C": C},
             bugs=lambda x=x, Y=Y, ref=ref, C=C: [
                 Bug(multilabel_grad(x, Y, -1.0), _H_ML_SIGN),
-                Bug(
-                    ref / C if C > 1 else None,
-                    "it is divided by N*C: sum over the labels, mean over examples.",
-                ),
+                Bug(ref / C if C > 1 else None, hints.MULTILABEL_DIVIDED_BY_NC),
             ],
         )
 

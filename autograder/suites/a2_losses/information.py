@@ -9,11 +9,12 @@ import numpy as np
 from autograder import checks
 from autograder.checks import Bug
 from autograder.suite import Suite, TestContext
+from layerlab.hints import a2_losses as hints
 
 from . import common as c
 from .oracles import INFO_CASES, distribution, info_oracle, info_tol
 
-_H_KL_SWAP = "it equals KL(q || p): the arguments are swapped; KL(p || q) = sum p log(p / q)."
+_H_KL_SWAP = hints.KL_SWAPPED
 
 
 def _hints(kind, args, expected, base):
@@ -21,9 +22,9 @@ def _hints(kind, args, expected, base):
     nats = np.asarray(expected) * math.log(b)
     bugs = []
     if b != math.e:
-        bugs.append(Bug(nats, "it is in nats: divide the natural log by log(base)."))
+        bugs.append(Bug(nats, hints.INFO_IN_NATS))
     if b != 2.0:
-        bugs.append(Bug(nats / math.log(2), "it is in bits whatever the base: use log(base)."))
+        bugs.append(Bug(nats / math.log(2), hints.INFO_BITS_WHATEVER_BASE))
     if kind == "kl_divergence":
         bugs.append(Bug(info_oracle(kind, args[1], args[0], base=b), _H_KL_SWAP))
     if base is None:

@@ -10,6 +10,7 @@ import numpy as np
 from autograder import checks
 from autograder.checks import Bug
 from autograder.suite import Suite, TestContext
+from layerlab.hints import a2_losses as hints
 
 from . import common as c
 from .oracles import (
@@ -31,8 +32,8 @@ def _loss_bugs(X, W, y, reg, hinge):
     data_oracle = svm_oracle if hinge else softmax_oracle
     data, penalty = data_oracle(X @ W, y), reg * float(np.sum(W * W))
     bugs = [
-        Bug(data if reg else None, "the regularization term reg * sum(W**2) is missing."),
-        Bug(data + 0.5 * penalty if reg else None, "the penalty is reg * sum(W**2), no 1/2."),
+        Bug(data if reg else None, hints.REG_MISSING_IN_LOSS),
+        Bug(data + 0.5 * penalty if reg else None, hints.REG_HALF_PENALTY),
         Bug(data * N + penalty if N > 1 else None, c.H_SUM),
     ]
     if hinge:

@@ -9,15 +9,16 @@ import numpy as np
 from autograder import checks
 from autograder.checks import Bug
 from autograder.suite import Suite, TestContext
+from layerlab.hints import a2_losses as hints
 
 from . import common as c
 from .oracles import REGRESSION_SHAPES, sum_tol
 
 
 def _mean_bugs(e, n, shape):
-    bugs = [Bug(e * n if n > 1 else None, "it is a sum: average over ALL elements.")]
+    bugs = [Bug(e * n if n > 1 else None, hints.SUM_OVER_ALL_ELEMENTS)]
     if len(shape) > 1 and shape[0] > 1:
-        bugs.append(Bug(e * n / shape[0], "it is averaged over axis 0 only; average over ALL."))
+        bugs.append(Bug(e * n / shape[0], hints.MEAN_OVER_AXIS_0))
     return bugs
 
 
@@ -47,7 +48,7 @@ def test_mse_loss(t: TestContext) -> None:
             ref,
             tol=checks.exact(),
             factors={"numel": n, "2": 2},
-            bugs=[Bug(ref / 2, "the factor 2 of d/dr r**2 = 2r is missing.")],
+            bugs=[Bug(ref / 2, hints.MSE_GRAD_MISSING_2)],
         )
 
 
@@ -80,13 +81,7 @@ def test_l1_loss(t: TestContext) -> None:
             ref,
             tol=checks.exact(),
             factors={"numel": n},
-            bugs=[
-                Bug(
-                    np.abs(ref),
-                    "it is +1/n at negative residuals too: d|r|/dr = "
-                    "sign(r), which is -1 where pred < target.",
-                )
-            ],
+            bugs=[Bug(np.abs(ref), hints.L1_GRAD_SIGN)],
         )
 
 
