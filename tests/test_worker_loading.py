@@ -50,6 +50,8 @@ def test_plotting_imports_are_bound_lazily_and_work_when_used():
             return float(np.max(x))
         def colour():
             return matplotlib.colors.to_hex(cm.viridis(0.0)), plt.figure is not None
+        plt.rcParams["figure.dpi"] = 80  # plotting configuration: skipped, no import
+        matplotlib.colors.EXTRA = 1
         '''
         ns = {}
         assert run_definitions(ast.parse(source), "<cell>", ns) == []

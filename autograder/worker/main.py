@@ -179,7 +179,7 @@ def run_definitions(tree, filename, namespace, skipped=None):
         if not _keep_definition(node):
             skipped.update(_touched_names(node))
             continue
-        if bind_lazily(node, namespace):
+        if bind_lazily(node, namespace) or _configures_lazy_module(node, namespace):
             continue
         depends = bool(_read_names(node) & _data_names(skipped, namespace))
         if depends:
@@ -191,6 +191,23 @@ def run_definitions(tree, filename, namespace, skipped=None):
             if not depends:
                 failures.append(exc)
     return failures
+
+
+def _configures_lazy_module(node, namespace):
+    """Whether ``node`` sets an attribute or item of a module bound lazily (``plt.rcParams[
+    "figure.dpi"] = 80``): plotting configuration, which definitions do not need, and which
+    would import the module."""
+    if isinstance(node, ast.Assign):
+        targets = node.targets
+    elif isinstance(node, ast.AugAssign | ast.AnnAssign):
+        targets = [node.target]
+    else:
+        return False
+    return any(
+        isinstance(t, ast.Attribute | ast.Subscript)
+        and isinstance(namespace.get(_root_name(t)), LazyImport)
+        for t in targets
+    )
 
 
 def _touched_names(node):
