@@ -97,7 +97,7 @@ def timed(timers: Timers, key: str, after=None):
 
 
 def _split_load(timers, spent, client, result):
-    load = (client.load_seconds or 0.0) if client is not None else 0.0
+    load = getattr(client, "load_seconds", None) or 0.0  # older workers do not report it
     timers.add("load", load)
     timers.ms["start"] -= load * 1000
 
