@@ -84,7 +84,7 @@ def test_released_a1_runs_in_jupyterlab(browser, jupyterlab_a1):
         imports, definition, check = (cell_state(browser, i) for i in range(3))
         assert "from layerlab.gradcheck import" in imports["source"]
         assert "def rel_error(a, b):" in definition["source"]
-        assert "rel_error(a, a.copy())" in check["source"]
+        assert 'with checks("rel_error") as check:' in check["source"]
         assert check["output"] == "", "the released notebook should hold no outputs"
 
         # Edit the imports cell, then Shift+Enter: imports, (markdown), definition, check.
@@ -114,8 +114,8 @@ def test_released_a1_runs_in_jupyterlab(browser, jupyterlab_a1):
     assert definition["prompt"] == "[2]:", definition
     assert definition["output"] == "", definition["output"]
     # The visible check for rel_error shows the stub's NotImplementedError, raised inside
-    # rel_error, called from the check's first print.
+    # rel_error, called from the check's fourth line (inside `with checks("rel_error")`).
     assert check["prompt"] == "[3]:", check
-    assert "Cell In[3], line 2" in check["output"]
+    assert "Cell In[3], line 4" in check["output"]
     assert re.search(r"Cell In\[2\], line \d+, in rel_error\(a, b\)", check["output"])
     assert check["output"].rstrip().endswith("NotImplementedError:"), check["output"]
