@@ -2,10 +2,10 @@
 
 Every visible check cell of a released notebook checks inside ``with checks(...)`` (so a
 difference raises ``CheckFailed`` at the end of the cell), the solution passes all of them,
-and at least 80% of the hand catalog's mutants make at least one of them fail. Experiment
-cells run as definitions only here (``make mutation`` runs them too), which can only lower
-the share seen (a check cell that needs an experiment's data is then not counted: at most
-two per notebook).
+at least 80% of the hand catalog's mutants make at least one of them fail, and none of its
+correct variants does. Experiment cells run as definitions only here (``make mutation`` runs
+them too), which can only lower the share seen (a check cell that needs an experiment's data
+is then not counted: at most two per notebook).
 """
 
 import nbformat
@@ -39,3 +39,11 @@ def test_the_solution_passes_and_most_catalog_mutants_fail_a_visible_check(assig
     assert len(report.mutants) >= 50
     assert len(report.excluded) <= 2, report.render()
     assert report.rate >= MIN_SEEN, report.render()
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_no_correct_variant_fails_a_visible_check(assignment):
+    report = visible_report(assignment, jobs=1, experiments=False, variants=True)
+    assert len(report.mutants) >= 10
+    wrongly = [m.entry.id for m in report.mutants if m.seen]
+    assert not wrongly, report.render(verbose=True)

@@ -92,16 +92,22 @@ def visible_checks(notebook) -> dict[int, str]:
 
 
 def visible_report(
-    assignment: str, jobs: int = 2, only: str | None = None, experiments: bool = True
+    assignment: str,
+    jobs: int = 2,
+    only: str | None = None,
+    experiments: bool = True,
+    variants: bool = False,
 ) -> VisibleReport:
     """Run the released notebook with the solution and with every catalog mutant (those whose
-    id contains ``only``, when given). Without ``experiments`` the cells that are neither
-    solutions nor checks keep only their definitions (as the judge's fast mode does): quicker,
-    and never more mutants seen."""
+    id contains ``only``, when given), or with every correct variant (``variants``: none may
+    be seen). Without ``experiments`` the cells that are neither solutions nor checks keep
+    only their definitions (as the judge's fast mode does): quicker, and never more seen."""
     suite = load_suite(assignment)
     course = Course(ROOT)
     cells = solution_cells(suite)
-    mutants, _ = load_catalog(assignment)
+    mutants, correct = load_catalog(assignment)
+    if variants:
+        mutants = correct
     if only:
         mutants = [m for m in mutants if only in m.id]
     folder = course.assignment(assignment).release_notebook.parent
