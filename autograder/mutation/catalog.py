@@ -9,6 +9,7 @@ code with its own source; the result is graded by the assignment's suite.
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.util
 import textwrap
 import time
@@ -26,11 +27,46 @@ ROOT = Path(__file__).resolve().parents[2]
 @dataclass(frozen=True)
 class Entry:
     """``replace`` maps a function (or class) name to the complete source of its new
-    definition; ``id`` names the entry, ``description`` says what the bug or variant is."""
+    definition; ``id`` names the entry, ``description`` says what the bug or variant is;
+    ``must_catch`` names the hidden test that must take points for a mutant, when known."""
 
     id: str
     description: str
     replace: dict[str, str] = field(default_factory=dict)
+    must_catch: str | None = None
+
+
+@functools.cache
+def solution_source(assignment: str, name: str) -> str:
+    """The solution notebook's definition of ``name`` (a function or class), nbgrader's
+    solution markers removed: the source a catalog entry edits, so no hand copy can drift."""
+    from autograder.suites import load_suite
+
+    for cell in solution_cells(load_suite(assignment)):
+        try:
+            tree = ast.parse(strip_magics(cell))
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name == name:
+                lines = ast.get_source_segment(strip_magics(cell), node).splitlines()
+                markers = ("### BEGIN SOLUTION", "### END SOLUTION")
+                return "\n".join(ln for ln in lines if ln.strip() not in markers)
+    raise KeyError(f"the {assignment} solution defines no {name}")
+
+
+def edit(assignment: str, entry_id: str, description: str, function: str, old: str, new: str,
+         *, test: str, more=()) -> Entry:  # fmt: skip
+    """A mutant: the solution's ``function`` with ``old`` (which must occur exactly once)
+    replaced by ``new``, and each further ``(function, old, new)`` of ``more`` likewise;
+    ``test`` is the hidden test that must take points for it."""
+    replace: dict[str, str] = {}
+    for fn, before, after in [(function, old, new), *more]:
+        source = replace.get(fn) or solution_source(assignment, fn)
+        if source.count(before) != 1:
+            raise ValueError(f"{entry_id}: {before!r} occurs {source.count(before)} times in {fn}")
+        replace[fn] = source.replace(before, after)
+    return Entry(entry_id, description, replace, must_catch=test)
 
 
 def apply_entry(cells: list[str], replace: dict[str, str]) -> list[str]:

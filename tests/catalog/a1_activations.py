@@ -2,46 +2,15 @@
 correct alternative implementations that must get full marks (VARIANTS).
 
 Newer entries are edits of the solution's source (``edit``: one exact substring replaced in
-one function), each naming in ``MUST_CATCH`` the hidden test that must take points for it; the
+one function), each naming (``Entry.must_catch``) the hidden test that must take points for it; the
 older ones still carry whole definitions.
 """
 
-import ast
-import json
-from pathlib import Path
+import functools
 
-from autograder.mutation import Entry
+from autograder.mutation import Entry, catalog
 
-_NOTEBOOK = (
-    Path(__file__).resolve().parents[2] / "solutions" / "a1_activations" / "a1_activations.ipynb"
-)
-MUST_CATCH: dict[str, str] = {}
-
-
-def _solution_source(function: str) -> str:
-    """The source of ``function`` as the solution notebook defines it."""
-    for cell in json.loads(_NOTEBOOK.read_text())["cells"]:
-        source = "".join(cell["source"])
-        if cell["cell_type"] != "code" or f"def {function}(" not in source:
-            continue
-        for node in ast.parse(source).body:
-            if isinstance(node, ast.FunctionDef) and node.name == function:
-                return ast.get_source_segment(source, node)
-    raise KeyError(f"the solution defines no function {function}")
-
-
-def edit(entry_id: str, description: str, function: str, old: str, new: str, *, test: str, more=()):
-    """A mutant: the solution's ``function`` with ``old`` (which must occur exactly once)
-    replaced by ``new``, and each further ``(function, old, new)`` of ``more`` likewise;
-    ``test`` is the hidden test that must take points for it."""
-    replace: dict[str, str] = {}
-    for fn, before, after in [(function, old, new), *more]:
-        source = replace.get(fn) or _solution_source(fn)
-        if source.count(before) != 1:
-            raise ValueError(f"{entry_id}: {before!r} occurs {source.count(before)} times in {fn}")
-        replace[fn] = source.replace(before, after)
-    MUST_CATCH[entry_id] = test
-    return Entry(entry_id, description, replace)
+edit = functools.partial(catalog.edit, "a1_activations")
 
 
 # ----------------------------------------------------------------------------- mutants

@@ -1,10 +1,9 @@
 """Realistic bugs (MUTANTS) and correct alternatives (VARIANTS) for a3_backprop."""
 
-import ast
 import functools
 
-from autograder.mutation import Entry, solution_cells
-from autograder.suites import load_suite
+from autograder.mutation import Entry
+from autograder.mutation.catalog import solution_source
 
 
 def _edit(source: str, *pairs: tuple[str, str]) -> str:
@@ -16,25 +15,7 @@ def _edit(source: str, *pairs: tuple[str, str]) -> str:
     return source
 
 
-@functools.cache
-def _solution_cells() -> tuple[str, ...]:
-    return tuple(solution_cells(load_suite("a3_backprop")))
-
-
-def _solution(name: str) -> str:
-    """The solution notebook's definition of ``name`` with the nbgrader markers removed: the
-    source every mutant below edits (no hand copy that could drift from the notebook)."""
-    for cell in _solution_cells():
-        try:
-            tree = ast.parse(cell)
-        except SyntaxError:
-            continue
-        for node in tree.body:
-            if isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name == name:
-                lines = ast.get_source_segment(cell, node).splitlines()
-                markers = ("### BEGIN SOLUTION", "### END SOLUTION")
-                return "\n".join(ln for ln in lines if ln.strip() not in markers)
-    raise KeyError(f"the a3 solution defines no {name}")
+_solution = functools.partial(solution_source, "a3_backprop")  # the notebook's own definition
 
 
 TWO_LAYER = _solution("TwoLayerNet")

@@ -1,33 +1,15 @@
 """Realistic bugs (MUTANTS) and correct alternatives (VARIANTS) for a4_normalization."""
 
-import ast
 import functools
 import textwrap
 
-from autograder.mutation import Entry, solution_cells
-from autograder.suites import load_suite
+from autograder.mutation import Entry
+from autograder.mutation.catalog import solution_source
 
 # ----------------------------------------------------------------------------- shared sources
 
 
-@functools.cache
-def _solution_cells() -> tuple[str, ...]:
-    return tuple(solution_cells(load_suite("a4_normalization")))
-
-
-def _solution(name: str) -> str:
-    """The solution notebook's definition of ``name`` with the nbgrader markers removed."""
-    for cell in _solution_cells():
-        try:
-            tree = ast.parse(cell)
-        except SyntaxError:
-            continue
-        for node in tree.body:
-            if isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name == name:
-                lines = ast.get_source_segment(cell, node).splitlines()
-                markers = ("### BEGIN SOLUTION", "### END SOLUTION")
-                return "\n".join(ln for ln in lines if ln.strip() not in markers)
-    raise KeyError(f"the a4 solution defines no {name}")
+_solution = functools.partial(solution_source, "a4_normalization")  # the notebook's own definition
 
 
 def _edit(name: str, *pairs: tuple[str, str]) -> str:
