@@ -71,6 +71,28 @@ def student_notebook(
     return release
 
 
+def write_submission(course: Course, student: str, assignment: str, code: list[str]) -> Path:
+    """Hand in ``code`` (solution-notebook order) as ``student``'s notebook; return its path."""
+    folder = course.root / "submitted" / student / assignment
+    folder.mkdir(parents=True)
+    path = folder / f"{load_suite(assignment).notebook}.ipynb"
+    nbformat.write(student_notebook(course, assignment, code), path)
+    return path
+
+
+def write_class(course: Course, assignment: str, n: int, mutants: bool = True) -> None:
+    """``n`` submissions ``s000``, ``s001``, ...: the solution, and with ``mutants`` two of
+    every three a hand-catalog mutant (cycled), as the benchmarks grade them."""
+    from autograder.mutation import solution_cells
+
+    cells = solution_cells(load_suite(assignment))
+    catalog = load_catalog(assignment)[0] if mutants else []
+    for i in range(n):
+        wrong = catalog and i % 3 != 0
+        code = apply_entry(cells, catalog[i % len(catalog)].replace) if wrong else cells
+        write_submission(course, f"s{i:03d}", assignment, code)
+
+
 def write_samples(course: Course, assignment: str, hostile: bool = True) -> dict[str, str]:
     """Create the sample submissions (the hostile one only when ``hostile``); return
     ``{student: what it is}``."""
@@ -91,10 +113,7 @@ def write_samples(course: Course, assignment: str, hostile: bool = True) -> dict
         del samples["dave"]
     described = {}
     for student, (what, code) in samples.items():
-        folder = course.root / "submitted" / student / assignment
-        folder.mkdir(parents=True)
-        nb = student_notebook(course, assignment, code)
-        nbformat.write(nb, folder / f"{suite.notebook}.ipynb")
+        write_submission(course, student, assignment, code)
         described[student] = what
     broken = course.root / "submitted" / "carol" / assignment
     broken.mkdir(parents=True)

@@ -33,31 +33,18 @@ import tempfile
 import time
 from pathlib import Path
 
-import nbformat
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from autograder import grading  # noqa: E402
 from autograder.course import Course  # noqa: E402
-from autograder.demo import build_course, student_notebook  # noqa: E402
-from autograder.mutation import apply_entry, load_catalog, solution_cells  # noqa: E402
+from autograder.demo import build_course, write_class  # noqa: E402
 from autograder.reports import grader_fingerprint  # noqa: E402
-from autograder.suites import load_suite  # noqa: E402
 
 
 def make_course(dest: Path, assignment: str, n: int) -> Course:
     course = build_course(dest)
-    suite = load_suite(assignment)
-    cells = solution_cells(suite)
-    mutants, _ = load_catalog(assignment)
-    for i in range(n):
-        code = cells if i % 3 == 0 else apply_entry(cells, mutants[i % len(mutants)].replace)
-        folder = dest / "submitted" / f"s{i:03d}" / assignment
-        folder.mkdir(parents=True)
-        nbformat.write(
-            student_notebook(course, assignment, code), folder / f"{suite.notebook}.ipynb"
-        )
+    write_class(course, assignment, n)
     course.salt()
     return course
 

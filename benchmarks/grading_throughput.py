@@ -30,14 +30,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import nbformat
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder.demo import build_course, student_notebook  # noqa: E402
-from autograder.mutation import apply_entry, load_catalog, solution_cells  # noqa: E402
-from autograder.suites import load_suite  # noqa: E402
+from autograder.demo import build_course, write_class  # noqa: E402
 
 PLAIN_CONFIG = """c = get_config()
 c.CourseDirectory.root = {root!r}
@@ -50,16 +46,7 @@ def make_course(dest: Path, assignment: str, n: int, plain: bool):
     course = build_course(dest)
     if plain:
         (dest / "nbgrader_config.py").write_text(PLAIN_CONFIG.format(root=str(dest)))
-    suite = load_suite(assignment)
-    cells = solution_cells(suite)
-    mutants, _ = load_catalog(assignment)
-    for i in range(n):
-        code = cells if i % 3 == 0 else apply_entry(cells, mutants[i % len(mutants)].replace)
-        folder = dest / "submitted" / f"s{i:03d}" / assignment
-        folder.mkdir(parents=True)
-        nbformat.write(
-            student_notebook(course, assignment, code), folder / f"{suite.notebook}.ipynb"
-        )
+    write_class(course, assignment, n)
     return course
 
 

@@ -20,8 +20,6 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-import nbformat
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -29,13 +27,12 @@ import autograder.autograded as autograded_module  # noqa: E402
 import autograder.feedback as feedback_module  # noqa: E402
 import autograder.judge as judge_module  # noqa: E402
 from autograder.course import sha256  # noqa: E402
-from autograder.demo import build_course, student_notebook  # noqa: E402
+from autograder.demo import build_course, write_class  # noqa: E402
 from autograder.gradebook import ensure_registered, open_gradebook, record  # noqa: E402
 from autograder.grading import take_result  # noqa: E402
-from autograder.mutation import solution_cells  # noqa: E402
 from autograder.reports import ReportStore, grader_fingerprint  # noqa: E402
 from autograder.sandbox import Limits, WorkerClient  # noqa: E402
-from autograder.suites import ASSIGNMENTS, load_suite  # noqa: E402
+from autograder.suites import ASSIGNMENTS  # noqa: E402
 from autograder.task import Task, judge_task  # noqa: E402
 
 MODES = {"fast": ("definitions", False), "whole": ("all", False), "feedback": ("all", True)}
@@ -153,13 +150,7 @@ def profile_one(assignment, sub, mode_name: str, gb, store, fingerprint) -> Time
 
 def make_course(dest: Path, assignment: str, n: int):
     course = build_course(dest)
-    suite = load_suite(assignment)
-    code = solution_cells(suite)
-    for i in range(n):
-        folder = dest / "submitted" / f"s{i:02d}" / assignment
-        folder.mkdir(parents=True)
-        nb = student_notebook(course, assignment, code)
-        nbformat.write(nb, folder / f"{suite.notebook}.ipynb")
+    write_class(course, assignment, n, mutants=False)
     return course
 
 
