@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from autograder.suite import BadReturn, TestContext
+from autograder.suite import BadReturn, Call, Earlier, TestContext
 from autograder.worker.main import same_value
 from layerlab.gradcheck import away_from_kinks, numerical_gradient_array
 from layerlab.verdicts import (
@@ -180,12 +180,15 @@ def same(a, b) -> bool:
     return bool(same_value(_as_compared(a), _as_compared(b)))
 
 
-def no_fp_warnings(t: TestContext, name: str, what: str = "large inputs") -> bool:
-    """One sub-check: the last call raised no overflow, invalid or divide-by-zero warning.
+def no_fp_warnings(
+    t: TestContext, name: str, what: str = "large inputs", events: list[str] | None = None
+) -> bool:
+    """One sub-check: the last call (or the call of a batch whose ``fp_events`` are given)
+    raised no overflow, invalid or divide-by-zero warning.
 
     Underflow is not a warning here: exp(-1e4) == 0 is the right answer.
     """
-    events = [e for e in t.fp_events if e != "underflow"]
+    events = [e for e in (t.fp_events if events is None else events) if e != "underflow"]
     return t.check(
         f"{name} stability",
         not events,
@@ -291,8 +294,17 @@ def layer_gradients(
     wrt = list(wrt) if wrt is not None else list(range(len(names)))
     fresh = _fresh(args)
     expected_out = oracle(*_fresh(fresh), **kwargs) if oracle is not None else None
-    value = t.call(f"{layer}_forward", *args, keep=(1,), mutable=mutable, **kwargs)
-    out, cache = pair(t, f"{layer}_forward", value)
+    shape = np.shape(expected_out) if expected_out is not None else np.shape(fresh[0])
+    dout = t.rng.standard_normal(shape)
+    name = f"{layer}_backward"
+    # One exchange: the forward, then the backward twice on the cache the forward kept.
+    cache = Earlier(0)[1]
+    forward_call, first_call, again_call = t.batch(
+        Call(f"{layer}_forward", tuple(args), kwargs, keep=(1,), mutable=tuple(mutable)),
+        Call(name, (dout.copy(), cache)),
+        Call(name, (dout.copy(), cache)),
+    )
+    out, _ = pair(t, f"{layer}_forward", forward_call.value)
     suffix = f" ({where})" if where else ""
     if forward_tol is not None and expected_out is not None:
         expect(
@@ -303,11 +315,8 @@ def layer_gradients(
             tol=forward_tol,
             factors=factors,
         )
-    shape = np.shape(expected_out) if expected_out is not None else np.shape(fresh[0])
-    dout = t.rng.standard_normal(shape)
-    name = f"{layer}_backward"
-    first = gradients(t, name, t.call(name, dout.copy(), cache), names)
-    again = gradients(t, name, t.call(name, dout.copy(), cache), names)
+    first = gradients(t, name, first_call.value, names)
+    again = gradients(t, name, again_call.value, names)
     t.check(
         f"{name} called twice",
         all(same(a, b) for a, b in zip(first, again, strict=True)),
@@ -364,19 +373,24 @@ def analytic_backward(
     *,
     kwargs: dict | None = None,
     backward: str | None = None,
+    out_shape: tuple | None = None,
 ) -> bool:
     """``<layer>_backward`` (or ``backward``) on the cache of ``<layer>_forward(*args)`` costs
     at most
     ``ANALYTIC_FACTOR`` forwards plus ``ANALYTIC_SLACK`` CPU seconds, measured where the
     student's code ran. ``args`` should be large (about 10^4 entries): differentiating the
-    forward numerically then costs two forwards per entry, thousands of times more."""
+    forward numerically then costs two forwards per entry, thousands of times more.
+    ``out_shape`` is the forward's output shape when it is not that of ``args[0]``."""
     kwargs = dict(kwargs or {})
-    out, cache = pair(t, f"{layer}_forward", t.call(f"{layer}_forward", *args, keep=(1,), **kwargs))
-    forward_seconds = t.student.last_call_seconds
-    dout = t.rng.standard_normal(np.shape(out))
+    dout = t.rng.standard_normal(out_shape or np.shape(args[0]))
     backward = backward or f"{layer}_backward"
-    t.call(backward, dout, cache)
-    backward_seconds = t.student.last_call_seconds
+    forward_call, backward_call = t.batch(
+        Call(f"{layer}_forward", tuple(args), kwargs, keep=(1,)),
+        Call(backward, (dout, Earlier(0)[1])),
+    )
+    pair(t, f"{layer}_forward", forward_call.value)
+    backward_call.value  # noqa: B018  (raises what the backward raised)
+    forward_seconds, backward_seconds = forward_call.seconds, backward_call.seconds
     if forward_seconds is None or backward_seconds is None:
         return True  # nothing measured: nothing to hold against the student
     budget = ANALYTIC_FACTOR * forward_seconds + ANALYTIC_SLACK

@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import resource
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -73,6 +73,96 @@ class FunctionSpec:
     params: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Earlier:
+    """In a batch (``TestContext.batch``): the value of the batch's request ``index``, or
+    ``Earlier(i)[k]`` its item ``k``. A kept object stays on the student's side; plain data is
+    passed as a copy of what was returned."""
+
+    index: int
+    path: tuple = ()
+
+    def __getitem__(self, key) -> Earlier:
+        return Earlier(self.index, (*self.path, key))
+
+
+@dataclass(frozen=True)
+class Call:
+    """A call of a batch (the arguments of ``TestContext.call``)."""
+
+    target: str | tuple[Handle, str]
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+    keep: tuple = ()
+    mutable: tuple = ()
+
+
+@dataclass(frozen=True)
+class Assign:
+    """An assignment of a batch (the arguments of ``TestContext.assign``)."""
+
+    handle: Handle
+    path: tuple
+    value: Any
+
+
+@dataclass
+class Outcome:
+    """What one request of a batch gave. ``value`` raises the student's problem when the
+    request failed, or when an earlier one did (it then never ran)."""
+
+    result: Any = None
+    changed: dict = field(default_factory=dict)
+    fp_events: list = field(default_factory=list)
+    seconds: float | None = None  # CPU seconds of a call, where the student's code ran
+    problem: Exception | None = None
+
+    @property
+    def value(self) -> Any:
+        if self.problem is not None:
+            raise self.problem
+        return self.result
+
+
+def run_in_order(student: Student, requests: Sequence[Call | Assign]) -> list[Outcome]:
+    """A batch as separate requests, for students without a batch of their own: each
+    ``Earlier`` replaced by the value it names, stopping at the first problem."""
+    outcomes: list[Outcome] = []
+    for request in requests:
+        try:
+            request = _with_earlier(request, outcomes)
+            if isinstance(request, Assign):
+                student.assign(request.handle, list(request.path), request.value)
+                outcomes.append(Outcome())
+                continue
+            value, changed, events = student.call(
+                request.target, list(request.args), dict(request.kwargs), tuple(request.keep)
+            )
+        except StudentCodeProblem as exc:
+            outcomes.append(Outcome(problem=exc))
+            break
+        outcomes.append(Outcome(value, changed, events, student.last_call_seconds))
+    return outcomes
+
+
+def _with_earlier(request, outcomes: list[Outcome]):
+    def swap(value):
+        if isinstance(value, Earlier):
+            found = outcomes[value.index].result
+            for key in value.path:
+                found = found[key]
+            return found if isinstance(found, Handle) else _copy_plain(found)
+        if isinstance(value, list | tuple):
+            return type(value)(swap(v) for v in value)
+        if isinstance(value, dict):
+            return {k: swap(v) for k, v in value.items()}
+        return value
+
+    if isinstance(request, Assign):
+        return Assign(swap(request.handle), request.path, swap(request.value))
+    return Call(swap(request.target), swap(request.args), swap(request.kwargs), request.keep)
+
+
 class Student(Protocol):
     """What a test may ask of the student's code. Implemented by the sandboxed worker client
     (``autograder.sandbox.WorkerClient``) and by ``LocalStudent``. ``last_call_seconds`` is
@@ -94,6 +184,11 @@ class Student(Protocol):
     def attr(self, handle: Handle, name: str) -> Any: ...
 
     def assign(self, handle: Handle, path: list[str], value: Any) -> None: ...
+
+    def batch(self, requests: Sequence[Call | Assign]) -> list[Outcome]:
+        """``requests`` in order, in one exchange where the student's code runs elsewhere;
+        stops at the first that fails (its ``Outcome`` holds the problem)."""
+        ...
 
 
 # ----------------------------------------------------------------------------- tests
@@ -181,11 +276,16 @@ class TestContext:
         Every array argument not listed in ``mutable`` must come back unchanged: a change is
         recorded as a failed sub-check. ``updated(i)`` gives argument ``i`` after the call.
         """
-        name = target if isinstance(target, str) else f"{target[1]}"
         if isinstance(target, str) and not self.student.has(target):
             raise MissingFunction(target)
         value, changed, self.fp_events = self.student.call(target, list(args), kw, tuple(keep))
         self._changed = changed
+        self._note_changes(target, args, changed, mutable)
+        return value
+
+    def _note_changes(self, target, args, changed: dict, mutable: Iterable[int]) -> None:
+        """A failed sub-check for each array argument changed in place that may not be."""
+        name = target if isinstance(target, str) else f"{target[1]}"
         allowed = set(mutable)
         for i, arg in enumerate(args):
             if i in changed and i not in allowed and isinstance(arg, np.ndarray):
@@ -196,7 +296,31 @@ class TestContext:
                         in_place_message(name, f"its argument #{i + 1}"),
                     )
                 )
-        return value
+
+    def batch(self, *requests: Call | Assign) -> list[Outcome]:
+        """Run ``requests`` in order in one exchange with the student's code (one round trip
+        instead of one per request) and return one ``Outcome`` each, in order.
+
+        Each call is checked as ``call`` checks it (a function that is not defined, arrays
+        changed in place). A later request may use an earlier one's value as ``Earlier(i)``
+        or an item of it as ``Earlier(i)[k]``. The first request that fails ends the batch:
+        its outcome and every later one raise its problem when their ``value`` is read.
+        """
+        names = [r.target if isinstance(r, Call) else None for r in requests]
+        missing = next(
+            (i for i, n in enumerate(names) if isinstance(n, str) and not self.student.has(n)),
+            len(requests),
+        )
+        outcomes = self.student.batch(list(requests[:missing])) if missing else []
+        if missing < len(requests) and len(outcomes) == missing:
+            outcomes.append(Outcome(problem=MissingFunction(requests[missing].target)))
+        for request, outcome in zip(requests, outcomes, strict=False):
+            if isinstance(request, Call) and outcome.problem is None:
+                self._note_changes(request.target, request.args, outcome.changed, request.mutable)
+                self._changed, self.fp_events = outcome.changed, outcome.fp_events
+        failed = outcomes[-1].problem if outcomes else None
+        outcomes += [Outcome(problem=failed) for _ in range(len(requests) - len(outcomes))]
+        return outcomes
 
     def updated(self, position: int, original: Any = None) -> Any:
         """Argument ``position`` of the last call as it was after the call."""
@@ -364,12 +488,19 @@ class LocalStudent:
                 changed[i] = copy.deepcopy(a)
         return self._wrap(value, keep), changed, sorted(set(events))
 
+    def batch(self, requests):
+        return run_in_order(self, requests)
+
     def _wrap(self, value, keep):
+        """Kept and non-plain values as handles; plain data copied, as the channel copies it
+        (a later call that changes the student's original must not change what the test
+        was given)."""
         if isinstance(value, tuple):
             return tuple(
-                self._handle(v) if i in keep or not _plain(v) else v for i, v in enumerate(value)
+                self._handle(v) if i in keep or not _plain(v) else _copy_plain(v)
+                for i, v in enumerate(value)
             )
-        return value if _plain(value) else self._handle(value)
+        return _copy_plain(value) if _plain(value) else self._handle(value)
 
     @staticmethod
     def _handle(obj) -> Handle:

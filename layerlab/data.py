@@ -30,16 +30,11 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import http.client
 import importlib.util
 import math
 import os
-import pickle
 import sys
-import tarfile
 import tempfile
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -361,6 +356,10 @@ def _sha256(path: Path) -> str:
 
 def _download(url: str, target: Path, expected: str) -> None:
     """Stream ``url`` to a temporary file beside ``target``; rename it once its hash matches."""
+    import http.client  # here, not at the top: the grader imports this module per submission
+    import urllib.error
+    import urllib.request
+
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     tmp = Path(tmp_name)
     digest = hashlib.sha256()
@@ -532,6 +531,9 @@ def _read_cifar_tar(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
 
     Images come out as uint8 of shape ``(N, 3, 32, 32)``, labels as int64 of shape ``(N,)``.
     """
+    import pickle
+    import tarfile
+
     train_batches = []
     test = names = None
     with tarfile.open(path, "r:gz") as tar:

@@ -14,6 +14,8 @@ import sys
 import threading
 from pathlib import Path
 
+from autograder.sandbox.bytecode import compile_packages
+
 # autograder/sandbox/bwrap.py -> autograder/worker and <repository>/layerlab
 WORKER_PACKAGE = Path(__file__).resolve().parents[1] / "worker"
 LAYERLAB_PACKAGE = Path(__file__).resolve().parents[2] / "layerlab"
@@ -138,6 +140,7 @@ def bwrap_command(
     """The bubblewrap command line that runs the worker with a fresh tmpfs of ``home_bytes``
     as its home (and only writable directory), the files ``{name: open fd}`` copied into it
     read-only, and ``env`` as its whole environment."""
+    compile_packages(WORKER_PACKAGE, LAYERLAB_PACKAGE)
     cmd = _bwrap_base(bwrap, home_bytes)
     for name, fd in (file_fds or {}).items():
         cmd += ["--perms", "0444", "--file", str(fd), f"{SANDBOX_HOME}/{name}"]

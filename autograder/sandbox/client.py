@@ -16,9 +16,12 @@ from autograder.sandbox.jail import Sandbox, start_sandboxed
 from autograder.sandbox.limits import Limits
 from autograder.sandbox.problems import ended_problem, raised_problem
 from autograder.suite import (
+    Assign,
     CallTimeout,
+    Earlier,
     FunctionSpec,
     Handle,
+    Outcome,
     StudentCodeProblem,
     StudentRaised,
     WorkerKilled,
@@ -134,6 +137,7 @@ class WorkerClient:
         self.restarts = 0
         self.last_call_seconds: float | None = None
         self.load_seconds: float | None = None  # CPU seconds the worker spent running the cells
+        self.start_seconds: float | None = None  # CPU seconds before that (interpreter, imports)
         self.peak_memory: int | None = None
         self._seq = 0
         self._reader: _Reader | None = None
@@ -173,6 +177,8 @@ class WorkerClient:
         self.names = {n for n in reply["names"] if isinstance(n, str)}
         seconds = reply.get("seconds")
         self.load_seconds = float(seconds) if isinstance(seconds, int | float) else None
+        before = reply.get("before")  # CPU of the interpreter's start and imports
+        self.start_seconds = float(before) if isinstance(before, int | float) else None
 
     def close(self) -> None:
         if self.sandbox is not None:
@@ -245,19 +251,13 @@ class WorkerClient:
         return name in self.names
 
     def call(self, target, args, kwargs, keep):
-        name = target if isinstance(target, str) else f"{target[0].type_name}.{target[1]}"
-        wire_target = target if isinstance(target, str) else [_ref(target[0]), target[1]]
         self.last_call_seconds = None
-        reply = self._request(
-            {
-                "op": "call",
-                "target": wire_target,
-                "args": [_to_wire(a) for a in args],
-                "kwargs": {k: _to_wire(v) for k, v in kwargs.items()},
-                "keep": list(keep),
-            },
-            during=name,
-        )
+        name = _target_name(target)
+        reply = self._request(_call_message(target, args, kwargs, keep), during=name)
+        return self._call_result(name, args, reply)
+
+    def _call_result(self, name, args, reply):
+        """``(value, changed, fp_events)`` of a call's validated reply."""
         if reply.get("missing") is True:
             raise StudentRaised(f"{name} is not callable in your submission.")
         changed = {}
@@ -271,12 +271,56 @@ class WorkerClient:
         self.last_call_seconds = float(reply["seconds"])
         return reply["value"], changed, sorted(set(events))
 
+    def batch(self, requests):
+        """``requests`` (``Call`` and ``Assign``) sent as one message; the worker answers each
+        as if it had been sent alone, as soon as it has run, and stops after the first that
+        fails. Each reply is checked as a lone one would be."""
+        messages, names = [], []
+        for request in requests:
+            if isinstance(request, Assign):
+                names.append(f"setting {request.handle.type_name}.{'.'.join(request.path)}")
+                messages.append(_assign_message(request.handle, request.path, request.value))
+            else:
+                names.append(_target_name(request.target))
+                messages.append(
+                    _call_message(request.target, request.args, request.kwargs, request.keep)
+                )
+        first = self._seq + 2  # the batch message itself takes the next number
+        for i, message in enumerate(messages):
+            message["seq"] = first + i
+        self._send({"op": "batch", "requests": messages})
+        self._seq += len(messages)
+        outcomes = []
+        for i, (request, name) in enumerate(zip(requests, names, strict=True)):
+            self.last_call_seconds = None
+            try:
+                reply = self._reply(messages[i]["op"], first + i, name)
+                if isinstance(request, Assign):
+                    outcomes.append(Outcome())
+                    continue
+                value, changed, events = self._call_result(name, request.args, reply)
+            except StudentCodeProblem as exc:
+                outcomes.append(Outcome(problem=exc))
+                break
+            outcomes.append(Outcome(value, changed, events, self.last_call_seconds))
+        return outcomes
+
+    def usage(self) -> float | None:
+        """CPU seconds the worker and its finished tests have used so far (for profiling)."""
+        if self.in_test or not self.alive:
+            return None
+        self._send({"op": "usage"})
+        reply = self._receive("measuring")
+        cpu = reply.get("cpu")
+        valid = isinstance(cpu, int | float) and reply.get("seq") == self._seq
+        return float(cpu) if valid else None
+
     def attr(self, handle: Handle, name: str):
         message = {"op": "attr", "handle": _ref(handle), "name": name}
         return self._request(message, during=f"reading {handle.type_name}.{name}")["value"]
 
     def assign(self, handle: Handle, path, value) -> None:
-        message = {"op": "assign", "handle": _ref(handle), "path": list(path), "value": value}
+        message = _assign_message(handle, path, value)
         self._request(message, during=f"setting {handle.type_name}.{'.'.join(path)}")
 
     # -- the channel -------------------------------------------------------------------
@@ -298,13 +342,16 @@ class WorkerClient:
             pass  # the worker is gone: the reply (or its absence) tells what happened
 
     def _request(self, message, during: str = "loading your notebook"):
-        op = message["op"]
         self._send(message)
+        return self._reply(message["op"], self._seq, during)
+
+    def _reply(self, op: str, seq: int, during: str):
+        """The reply to request ``seq``, checked: its number, its fields, its size."""
         reply = self._receive(during)
         if "ended" in reply:
             self.in_test = False
             raise ended_problem(reply, during, self.limits)
-        if reply.get("seq") != self._seq:
+        if reply.get("seq") != seq:
             raise self._broken(during, "a reply to a request that was not made")
         if "error" in reply:
             error = reply["error"]
@@ -374,6 +421,26 @@ class WorkerClient:
             return
 
 
+def _target_name(target) -> str:
+    return target if isinstance(target, str) else f"{target[0].type_name}.{target[1]}"
+
+
+def _call_message(target, args, kwargs, keep) -> dict:
+    wire_target = target if isinstance(target, str) else [_ref(target[0]), target[1]]
+    return {
+        "op": "call",
+        "target": wire_target,
+        "args": [_to_wire(a) for a in args],
+        "kwargs": {k: _to_wire(v) for k, v in kwargs.items()},
+        "keep": list(keep),
+    }
+
+
+def _assign_message(handle, path, value) -> dict:
+    return {"op": "assign", "handle": _to_wire(handle), "path": list(path),
+            "value": _to_wire(value)}  # fmt: skip
+
+
 def _ref(handle: Handle) -> wire.HandleRef:
     return wire.HandleRef(handle.id, handle.type_name)
 
@@ -387,6 +454,8 @@ def _to_wire(value):
         return _ref(value)
     if isinstance(value, FunctionSpec):
         return wire.FunctionRef(value.name, value.params)
+    if isinstance(value, Earlier):
+        return wire.EarlierRef(value.index, value.path)
     if isinstance(value, tuple):
         return tuple(_to_wire(v) for v in value)
     if isinstance(value, list):

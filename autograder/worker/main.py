@@ -7,8 +7,9 @@ to by ``JUDGE_UID``) and applies the process-count limit, then serves requests:
 ``call``    call a function or a method of a kept object; report arguments changed in place
 ``attr``    read an attribute of a kept object (as plain data)
 ``assign``  set an attribute or item of a kept object
-``names``   the callables defined by the submission
-``forget``  drop every kept object
+``batch``   several calls, attrs and assigns at once, each answered as if sent alone; a
+            later one may name an earlier one's value (``wire.EarlierRef``)
+``fork``    serve one test from a fresh copy of this process; ``end`` ends it
 
 Everything crossing the channel is plain data (see ``wire``); objects that are not plain data
 stay here and travel as handles. Every reply echoes the request's ``seq``; a call's reply also
@@ -18,6 +19,7 @@ numpy raised (``fp``), whatever error state the student's code sets (see ``fpgua
 
 import ast
 import copy
+import gc
 import importlib
 import os
 import resource
@@ -264,7 +266,7 @@ class Worker:
         the notebook (JupyterLab's, 1-based over all cells); else code cells count from 1.
         Each problem says which numbering its ``cell`` uses."""
         problems = []
-        started = _cpu_seconds()
+        started = _cpu_seconds()  # the interpreter's start and the worker's imports so far
         given = isinstance(numbers, list) and len(numbers) == len(cells)
         given = given and all(isinstance(n, int) for n in numbers)
         numbering = "notebook" if given else "code"
@@ -290,7 +292,8 @@ class Worker:
         names = sorted(
             k for k, v in self.namespace.items() if callable(v) and not k.startswith("__")
         )
-        return {"problems": problems, "names": names, "seconds": _cpu_seconds() - started}
+        seconds = _cpu_seconds() - started
+        return {"problems": problems, "names": names, "seconds": seconds, "before": started}
 
     def call(self, target, args, kwargs, keep):
         if isinstance(target, str):
@@ -339,6 +342,9 @@ class Worker:
         process waits, kills the child when the wall time runs out, and reports how it ended.
         Returns None in the child.
         """
+        # The loaded objects go to the collector's permanent generation: a collection in the
+        # child then never touches (and copies) the parent's pages.
+        gc.freeze()
         pid = os.fork()
         if pid == 0:
             os.setpgid(0, 0)
@@ -362,48 +368,151 @@ class Worker:
             except EOFError:
                 return
             try:
-                request = wire.decode(frames, self.resolve_handle, functions.build)
+                request = wire.decode(frames, self.resolve_handle, functions.build, earlier=True)
             except Exception as exc:  # noqa: BLE001  (an unknown handle, a bad function spec)
                 request = {"op": "invalid", "seq": None, "problem": exc}
-            op = request.get("op")
-            seq = request.get("seq")
+            if request.get("op") == "batch":
+                self.batch(request.get("requests"), out)
+                continue
+            reply = self.answer(request)
+            if reply is not None:  # None: this is a test's fork, which serves the test
+                self.send(out, reply, request.get("seq"))
+
+    def answer(self, request):
+        """The reply to one request (never raises); None in a test's freshly forked child."""
+        op = request.get("op")
+        try:
+            if _holds_earlier(request):
+                raise wire.WireError("an earlier result named outside a batch")
+            if op == "load":
+                mode, numbers = request.get("mode", "all"), request.get("numbers")
+                return self.load(request["cells"], mode, numbers)
+            if op == "call":
+                return self.call(
+                    request["target"], request["args"], request["kwargs"], request["keep"]
+                )
+            if op == "attr":
+                return {"value": copy.deepcopy(getattr(request["handle"], request["name"]))}
+            if op == "assign":
+                _assign(request["handle"], request["path"], request["value"])
+                return {}
+            if op == "usage":  # for profiling: CPU seconds of this process and its tests
+                return {"cpu": _cpu_seconds()}
+            if op == "fork":
+                return self.fork(request["cpu_seconds"], request["wall_seconds"])
+            if op == "end":
+                if self.is_child:
+                    os._exit(0)
+                return {}
+            if op == "invalid":
+                raise request["problem"]
+            return {"error": {"type": "ProtocolError", "message": f"unknown op {op!r}"}}
+        except BaseException as exc:  # noqa: BLE001
+            return {"error": describe(exc)}
+
+    def batch(self, requests, out):
+        """Answer ``requests`` (calls, attrs and assigns) in order, each reply written as soon
+        as it is made, as if each had been sent alone; stop after the first that fails or
+        names a missing function. An ``EarlierRef`` in a request stands for (an item of) the
+        value of an earlier request of the batch: a kept object itself, else a copy of the
+        value as it was replied."""
+        if not isinstance(requests, list) or not requests:
+            requests = [{"op": "invalid", "problem": wire.WireError("an empty batch")}]
+        wanted = _earlier_refs(requests)
+        taken = {}
+        for index, request in enumerate(requests):
+            if not isinstance(request, dict):
+                request = {"op": "invalid", "problem": wire.WireError("a batch of non-requests")}
+            elif request.get("op") not in ("call", "attr", "assign", "invalid"):
+                request = {"op": "invalid", "problem": wire.WireError("a batch holds only calls")}
             try:
-                if op == "load":
-                    reply = self.load(
-                        request["cells"], request.get("mode", "all"), request.get("numbers")
-                    )
-                elif op == "call":
-                    reply = self.call(
-                        request["target"], request["args"], request["kwargs"], request["keep"]
-                    )
-                elif op == "attr":
-                    reply = {"value": copy.deepcopy(getattr(request["handle"], request["name"]))}
-                elif op == "assign":
-                    _assign(request["handle"], request["path"], request["value"])
-                    reply = {}
-                elif op == "names":
-                    reply = {"names": self.callables()}
-                elif op == "fork":
-                    reply = self.fork(request["cpu_seconds"], request["wall_seconds"])
-                    if reply is None:  # in the child: serve this test's calls
-                        continue
-                elif op == "end":
-                    if self.is_child:
-                        os._exit(0)
-                    reply = {}
-                elif op == "invalid":
-                    raise request["problem"]
-                else:
-                    reply = {"error": {"type": "ProtocolError", "message": f"unknown op {op!r}"}}
-            except BaseException as exc:  # noqa: BLE001
-                reply = {"error": describe(exc)}
-            reply["seq"] = seq
-            try:
-                frames = wire.encode(reply, self.make_handle)
-            except Exception as exc:  # noqa: BLE001
-                error = {"type": "UnsendableResult", "message": str(exc)[:400]}
-                frames = wire.encode({"error": error, "seq": seq})
-            wire.write_frames(out, frames)
+                request = _replace_earlier(request, taken)
+            except Exception as exc:  # noqa: BLE001  (an earlier value without that item)
+                request = {"op": "invalid", "problem": exc}
+            reply = self.answer(request)
+            self.send(out, reply, request.get("seq"))
+            if "error" in reply or reply.get("missing"):
+                return
+            for ref in wanted.get(index, ()):
+                taken[ref] = _take(reply.get("value"), ref[1], self.objects)
+
+    def send(self, out, reply, seq):
+        reply["seq"] = seq
+        try:
+            frames = wire.encode(reply, self.make_handle)
+        except Exception as exc:  # noqa: BLE001
+            error = {"type": "UnsendableResult", "message": str(exc)[:400]}
+            frames = wire.encode({"error": error, "seq": seq})
+        wire.write_frames(out, frames)
+
+
+def _walk_earlier(value, depth=0):
+    """Every ``EarlierRef`` inside ``value`` (lists, tuples and dicts of a request)."""
+    if depth > wire.MAX_DEPTH:
+        return
+    if isinstance(value, wire.EarlierRef):
+        yield value
+    elif isinstance(value, list | tuple):
+        for v in value:
+            yield from _walk_earlier(v, depth + 1)
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _walk_earlier(v, depth + 1)
+
+
+def _holds_earlier(request):
+    return any(True for _ in _walk_earlier(request))
+
+
+def _earlier_refs(requests):
+    """``{index: [(index, path), ...]}``: the earlier values the batch will ask for."""
+    wanted = {}
+    for ref in _walk_earlier(requests):
+        key = (ref.index, tuple(ref.path))
+        wanted.setdefault(ref.index, [])
+        if key not in wanted[ref.index]:
+            wanted[ref.index].append(key)
+    return wanted
+
+
+def _take(value, path, objects):
+    """Item ``path`` of a replied value, as a later request will get it: ``("kept", obj)``
+    for a kept object (the object itself), ``("copy", data)`` for plain data (copied now, as
+    it travelled), ``("error", exc)`` when there is no such item."""
+    try:
+        for key in path:
+            value = value[key]
+    except Exception as exc:  # noqa: BLE001
+        return "error", wire.WireError(f"the earlier result has no item {list(path)} ({exc})"[:300])
+    if isinstance(value, wire.HandleRef):
+        if value.id not in objects:
+            return "error", wire.WireError(f"unknown handle {value.id}")
+        return "kept", objects[value.id]
+    try:
+        return "copy", copy.deepcopy(value)
+    except Exception:  # noqa: BLE001  (an object that cannot be copied travels as a handle)
+        return "kept", value
+
+
+def _replace_earlier(value, taken, depth=0):
+    """``value`` with each ``EarlierRef`` replaced by what ``_take`` kept for it."""
+    if depth > wire.MAX_DEPTH:
+        raise wire.WireError("request nested too deeply")
+    if isinstance(value, wire.EarlierRef):
+        key = (value.index, tuple(value.path))
+        if key not in taken:
+            raise wire.WireError(f"request {value.index} of the batch has not run")
+        kind, found = taken[key]
+        if kind == "error":
+            raise found
+        return copy.deepcopy(found) if kind == "copy" else found
+    if isinstance(value, list):
+        return [_replace_earlier(v, taken, depth + 1) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_replace_earlier(v, taken, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return {k: _replace_earlier(v, taken, depth + 1) for k, v in value.items()}
+    return value
 
 
 def _cpu_seconds():

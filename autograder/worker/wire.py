@@ -5,8 +5,9 @@ is an 8-byte big-endian frame count, then each frame as an 8-byte big-endian len
 payload; the first frame is the JSON header. The encodable values are None, bool, int, float
 (NaN, +-inf and -0.0 included), complex, str, lists, tuples, dicts with string keys, numeric
 numpy arrays of any shape (zero-size and 0-d included) and numpy scalars of the same kinds
-(bool, signed and unsigned int, float, complex), and two markers: a handle (an object kept on
-the student's side) and a function spec (a callable built from ``functions.REGISTRY``).
+(bool, signed and unsigned int, float, complex), and three markers: a handle (an object kept
+on the student's side), a function spec (a callable built from ``functions.REGISTRY``) and,
+in a batch of requests only, an earlier request's result.
 Decoding rejects everything else, and every malformed message becomes ``WireError``, so
 nothing the student's side sends can make the grading process run code or crash.
 """
@@ -53,6 +54,14 @@ class FunctionRef:
         self.params = params
 
 
+class EarlierRef:
+    """Inside a batch: item ``path`` of the value of the batch's request ``index``."""
+
+    def __init__(self, index, path=()):
+        self.index = index
+        self.path = list(path)
+
+
 def _float(value):
     """A Python float as JSON: itself when finite, else a tagged canonical string."""
     if math.isfinite(value):
@@ -92,6 +101,8 @@ def _encode(value, buffers, make_handle, depth):
         return {"__dict__": {k: _encode(v, buffers, make_handle, depth + 1) for k, v in items}}
     if isinstance(value, HandleRef):
         return {"__handle__": [value.id, value.type_name]}
+    if isinstance(value, EarlierRef):
+        return {"__earlier__": [value.index, _encode(value.path, buffers, None, depth + 1)]}
     if isinstance(value, FunctionRef):
         return {"__fn__": [value.name, _encode(value.params, buffers, make_handle, depth + 1)]}
     if make_handle is not None:
@@ -114,8 +125,9 @@ def encode(value, make_handle=None):
     return [header, *buffers]
 
 
-def decode(frames, resolve_handle=None, resolve_function=None):
-    """Inverse of ``encode``; handle and function markers go through the two resolvers.
+def decode(frames, resolve_handle=None, resolve_function=None, earlier=False):
+    """Inverse of ``encode``; handle and function markers go through the two resolvers, and
+    an earlier-result marker is accepted only with ``earlier`` (the worker reading a batch).
     Anything malformed raises ``WireError`` (never another exception)."""
     try:
         header = json.loads(frames[0])
@@ -125,7 +137,8 @@ def decode(frames, resolve_handle=None, resolve_function=None):
     if n != len(frames) - 1:
         raise WireError("message announces a different number of buffers")
     try:
-        return _decode(doc, frames[1:], resolve_handle, resolve_function, 0)
+        resolvers = (resolve_handle, resolve_function, earlier)
+        return _decode(doc, frames[1:], resolvers, 0)
     except WireError:
         raise
     except Exception as exc:  # noqa: BLE001  (bad shapes, dtypes, indices, numbers, resolvers)
@@ -143,7 +156,8 @@ def _decode_float(body):
     raise WireError("bad float")
 
 
-def _decode(doc, buffers, rh, rf, depth):
+def _decode(doc, buffers, resolvers, depth):
+    rh, rf, earlier = resolvers
     if depth > MAX_DEPTH:
         raise WireError(f"value nested deeper than {MAX_DEPTH} levels")
     if doc is None or isinstance(doc, bool | int | str):
@@ -151,14 +165,14 @@ def _decode(doc, buffers, rh, rf, depth):
     if isinstance(doc, float):
         return doc
     if isinstance(doc, list):
-        return [_decode(v, buffers, rh, rf, depth + 1) for v in doc]
+        return [_decode(v, buffers, resolvers, depth + 1) for v in doc]
     if not isinstance(doc, dict) or len(doc) != 1:
         raise WireError("unexpected value in message")
     ((tag, body),) = doc.items()
     if tag == "__nd__":
         return _decode_array(body, buffers)
     if tag == "__scalar__":
-        arr = _decode(body, buffers, rh, rf, depth + 1)
+        arr = _decode(body, buffers, resolvers, depth + 1)
         if not isinstance(arr, np.ndarray) or arr.shape != ():
             raise WireError("a scalar must be a 0-d array")
         return arr[()]
@@ -172,13 +186,20 @@ def _decode(doc, buffers, rh, rf, depth):
             raise WireError("bad integer")
         return int(body, 16)
     if tag == "__tuple__" and isinstance(body, list):
-        return tuple(_decode(v, buffers, rh, rf, depth + 1) for v in body)
+        return tuple(_decode(v, buffers, resolvers, depth + 1) for v in body)
     if tag == "__dict__" and isinstance(body, dict):
-        return {str(k): _decode(v, buffers, rh, rf, depth + 1) for k, v in body.items()}
+        return {str(k): _decode(v, buffers, resolvers, depth + 1) for k, v in body.items()}
     if tag == "__handle__" and rh is not None:
         return rh(int(body[0]), str(body[1])[:200])
     if tag == "__fn__" and rf is not None:
-        return rf(str(body[0]), _decode(body[1], buffers, rh, rf, depth + 1))
+        return rf(str(body[0]), _decode(body[1], buffers, resolvers, depth + 1))
+    if tag == "__earlier__" and earlier and isinstance(body, list) and len(body) == 2:
+        index, path = body[0], _decode(body[1], buffers, resolvers, depth + 1)
+        if not isinstance(index, int) or isinstance(index, bool) or index < 0:
+            raise WireError("bad earlier-result index")
+        if not isinstance(path, list) or not all(isinstance(k, str | int) for k in path):
+            raise WireError("bad earlier-result path")
+        return EarlierRef(index, path)
     raise WireError(f"unexpected marker {str(tag)[:40]}")
 
 

@@ -13,7 +13,7 @@ from scipy import special
 
 from autograder import checks
 from autograder.checks import Bug, Tol
-from autograder.suite import Suite, TestContext
+from autograder.suite import Call, Earlier, Suite, TestContext
 from layerlab.hints import a1_activations as hints
 
 from .oracles import (
@@ -295,23 +295,31 @@ def shapes_for(k: int) -> list[tuple]:
 def forward_test(act: Activation):
     def run(t: TestContext) -> None:
         name = f"{act.name}_forward"
-        for k, params in enumerate(act.params(t.rng)):
-            kinks = act.kinks(params)
+        cases = [
+            (x, params)
+            for k, params in enumerate(act.params(t.rng))
             for x in edge_inputs(
-                t.rng, scale=act.scale, kinks=kinks or (0.0,), at_kinks=True, shapes=shapes_for(k)
-            ):
-                expected = act.forward(x, **params)
-                out, _ = checks.pair(t, name, t.call(name, x, keep=(1,), **params))
-                checks.expect(
-                    t,
-                    f"{name} output ({describe(x, params)})",
-                    out,
-                    expected,
-                    tol=tolerance(act, x, params),
-                    bugs=lambda x=x, p=params: forward_bugs(act.name, x, p),
-                )
-                if act.name == "softplus":
-                    _softplus_linear(t, x, params, out)
+                t.rng,
+                scale=act.scale,
+                kinks=act.kinks(params) or (0.0,),
+                at_kinks=True,
+                shapes=shapes_for(k),
+            )
+        ]
+        outcomes = t.batch(*(Call(name, (x,), params, keep=(1,)) for x, params in cases))
+        for (x, params), outcome in zip(cases, outcomes, strict=True):
+            expected = act.forward(x, **params)
+            out, _ = checks.pair(t, name, outcome.value)
+            checks.expect(
+                t,
+                f"{name} output ({describe(x, params)})",
+                out,
+                expected,
+                tol=tolerance(act, x, params),
+                bugs=lambda x=x, p=params: forward_bugs(act.name, x, p),
+            )
+            if act.name == "softplus":
+                _softplus_linear(t, x, params, out)
 
     return run
 
@@ -368,9 +376,12 @@ def stability_test(act: Activation):
             x = extremes(t.rng, low=low, high=high)
             x0 = x.copy()
             fname, bname = f"{act.name}_forward", f"{act.name}_backward"
-            value = t.call(fname, x, keep=(1,), **params)
-            checks.no_fp_warnings(t, fname)
-            out, cache = checks.pair(t, fname, value)
+            dout = t.rng.standard_normal(x0.shape)
+            forward_call, backward_call = t.batch(
+                Call(fname, (x,), params, keep=(1,)), Call(bname, (dout.copy(), Earlier(0)[1]))
+            )
+            checks.no_fp_warnings(t, fname, events=forward_call.fp_events)
+            out, _ = checks.pair(t, fname, forward_call.value)
             checks.expect(
                 t,
                 f"{fname} output at large inputs ({describe(x0, params)})",
@@ -378,9 +389,8 @@ def stability_test(act: Activation):
                 act.forward(x0, **params),
                 tol=tolerance(act, x0, params),
             )
-            dout = t.rng.standard_normal(x0.shape)
-            dx = checks.gradients(t, bname, t.call(bname, dout.copy(), cache), ["x"])[0]
-            checks.no_fp_warnings(t, bname)
+            dx = checks.gradients(t, bname, backward_call.value, ["x"])[0]
+            checks.no_fp_warnings(t, bname, events=backward_call.fp_events)
             checks.expect(
                 t,
                 f"{bname} dx at large inputs ({describe(x0, params)})",

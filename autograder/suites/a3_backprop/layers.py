@@ -88,7 +88,7 @@ def affine_backward_test(t: TestContext):
             factors={"N": xshape[0]},
             where=f"x of shape {xshape}, M={M}",
         )
-    checks.analytic_backward(t, "affine", _affine_inputs(t, (128, 128), 32))
+    checks.analytic_backward(t, "affine", _affine_inputs(t, (128, 128), 32), out_shape=(128, 32))
 
 
 @SUITE.test("affine_relu", points=2, functions=["affine_relu_forward", "affine_relu_backward"])
@@ -113,4 +113,4 @@ def affine_relu_test(t: TestContext):
             factors={"N": xshape[0]},
             where=f"x of shape {xshape}, M={M}",
         )
-    checks.analytic_backward(t, "affine", _affine_inputs(t, (128, 128), 32))
+    checks.analytic_backward(t, "affine", _affine_inputs(t, (128, 128), 32), out_shape=(128, 32))
