@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import resource
 import statistics
 import sys
 import tempfile
@@ -49,6 +50,11 @@ ROWS = [
     ("notebook", "coordinator: autograded notebook"),
     ("gradebook", "coordinator: gradebook"),
     ("total", "= one submission, end to end"),
+    ("cpu_start", "CPU: worker's interpreter start and imports"),
+    ("cpu_cells", "CPU: worker running the notebook's cells"),
+    ("cpu_tests", "CPU: worker serving the tests (forks, requests, student's code)"),
+    ("cpu_grader", "CPU: grading process (channel, oracles, checks, sandbox)"),
+    ("cpu_total", "= CPU of one submission (these four)"),
 ]
 
 
@@ -105,6 +111,29 @@ def _split_call(timers, spent, client, result):
     timers.ms["call"] -= student * 1000
 
 
+def _close_measured(timers: Timers):
+    """A wrapper of ``WorkerClient.close``: first ask the worker for the CPU it used."""
+
+    def wrap(close):
+        def inner(client):
+            if client.alive and not client.in_test:
+                cpu = client.usage()
+                if cpu is not None and client.start_seconds is not None:
+                    timers.add("cpu_start", client.start_seconds)
+                    timers.add("cpu_cells", client.load_seconds or 0.0)
+                    timers.add("cpu_tests", cpu - client.start_seconds - (client.load_seconds or 0))
+            return close(client)
+
+        return inner
+
+    return wrap
+
+
+def _process_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def profile_one(assignment, sub, mode_name: str, gb, store, fingerprint) -> Timers:
     mode, execute = MODES[mode_name]
     t = Timers()
@@ -125,9 +154,11 @@ def profile_one(assignment, sub, mode_name: str, gb, store, fingerprint) -> Time
         enter(patched(judge_module, "run_test", timed(t, "run_test")))
         enter(patched(feedback_module, "execute_for_feedback", timed(t, "execute")))
         enter(patched(autograded_module, "write_autograded", timed(t, "notebook")))
-        started = time.perf_counter()
+        enter(patched(WorkerClient, "close", _close_measured(t)))
+        started, cpu = time.perf_counter(), _process_cpu()
         result = judge_task(task)
         t.add("task", time.perf_counter() - started)
+        t.add("cpu_grader", _process_cpu() - cpu)
         data = take_result(assignment, sub, digest, mode, result)
         if data.get("grader_error"):
             sys.exit(f"{assignment.name} {mode_name}: grader error: {data['grader_error']}")
@@ -143,6 +174,7 @@ def profile_one(assignment, sub, mode_name: str, gb, store, fingerprint) -> Time
     m["channel"] = m["call"]
     m["oracles"] = m["run_test"] - m["call"] - m["student"]
     m["judge"] = m["task"] - m["execute"]
+    m["cpu_total"] = sum(m[k] for k in ("cpu_start", "cpu_cells", "cpu_tests", "cpu_grader"))
     m["tests"] = t.count["run_test"]
     m["calls"] = t.count["call"]
     return t

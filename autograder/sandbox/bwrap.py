@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 
 from autograder.sandbox.bytecode import compile_packages
+from autograder.sandbox.fonts import font_list
 
 # autograder/sandbox/bwrap.py -> autograder/worker and <repository>/layerlab
 WORKER_PACKAGE = Path(__file__).resolve().parents[1] / "worker"
@@ -108,7 +109,9 @@ def _bwrap_base(bwrap: str, home_bytes: int) -> list[str]:
         "--unshare-cgroup-try", "--die-with-parent", "--new-session",
         "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
         "--ro-bind", "/usr", "/usr",
-        "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+        "--proc", "/proc", "--dev", "/dev",
+        # writable by the unprivileged worker (matplotlib's cache lives there), size-limited
+        "--perms", "1777", "--size", str(home_bytes), "--tmpfs", "/tmp",
     ]  # fmt: skip
     for name in ("bin", "lib", "lib64", "lib32", "sbin"):
         target = Path("/" + name)
@@ -142,6 +145,9 @@ def bwrap_command(
     read-only, and ``env`` as its whole environment."""
     compile_packages(WORKER_PACKAGE, LAYERLAB_PACKAGE)
     cmd = _bwrap_base(bwrap, home_bytes)
+    fonts = font_list()
+    if fonts is not None and env.get("MPLCONFIGDIR") == "/tmp":
+        cmd += ["--ro-bind", str(fonts), f"/tmp/{fonts.name}"]
     for name, fd in (file_fds or {}).items():
         cmd += ["--perms", "0444", "--file", str(fd), f"{SANDBOX_HOME}/{name}"]
     cmd += ["--chdir", SANDBOX_HOME, "--clearenv"]

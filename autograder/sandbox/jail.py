@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import resource
 import signal
+import site
 import subprocess
 import sys
 import tempfile
@@ -105,7 +106,11 @@ def start_sandboxed(
             for path in (files or {}).values():
                 opened.append(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC))
             file_fds = dict(zip(files or {}, opened, strict=True))
-            cmd = bwrap_command(bwrap, env, limits.home_bytes, file_fds) + argv
+            # -S: no site module (its .pth files cost a start-up); the environment's packages
+            # come from PYTHONPATH instead.
+            env["PYTHONPATH"] = ":".join([env["PYTHONPATH"], *site.getsitepackages()])
+            cmd = bwrap_command(bwrap, env, limits.home_bytes, file_fds)
+            cmd += [sys.executable, "-S", *argv[1:]]
             cwd, popen_env = None, {"PATH": "/usr/bin:/bin"}
         else:
             home = Path(tempfile.mkdtemp(prefix="layerlab-sandbox-"))

@@ -9,7 +9,7 @@ import numpy as np
 
 from autograder import checks
 from autograder.checks import Bug, complex_step_vjp
-from autograder.suite import BadReturn, Handle, TestContext
+from autograder.suite import Assign, BadReturn, Call, Handle, TestContext
 from autograder.suites.a3_backprop import oracles as O
 from autograder.suites.a3_backprop.common import (
     SUITE,
@@ -302,6 +302,14 @@ def initial_loss_test(t: TestContext):
         )
 
 
+def _assign_then_loss(t: TestContext, assigns: list[Assign], net: Handle, *args):
+    """``net.params`` set by ``assigns``, then ``net.loss(*args)``, in one exchange."""
+    *assigned, loss = t.batch(*assigns, Call((net, "loss"), args))
+    for outcome in assigned:
+        _ = outcome.value  # raises what setting a parameter raised
+    return loss.value
+
+
 @SUITE.test("fc_train", points=2, functions=["FullyConnectedNet", "sgd_momentum"], timeout=30.0)
 def fc_train_test(t: TestContext):
     """Train FullyConnectedNet([64]) on digits with your sgd_momentum: val accuracy >= 0.9."""
@@ -324,13 +332,15 @@ def fc_train_test(t: TestContext):
         raise BadReturn(f"FullyConnectedNet.params lacks {', '.join(missing)}.")
     configs = {n: {"learning_rate": 0.1, "momentum": 0.9} for n in names}
     batch, epochs = 64, 8
+    # Two exchanges per step: the last step's new weights set and this step's loss, then the
+    # four updates.
+    assigns: list[Assign] = []
     for _ in range(epochs):
         order = t.rng.permutation(len(Xtr))
         for start in range(0, len(Xtr) - batch + 1, batch):
             idx = order[start : start + batch]
-            loss, grads = t.tuple_of(
-                "FullyConnectedNet.loss(X, y)", t.call((net, "loss"), Xtr[idx], ytr[idx]), 2
-            )
+            value = _assign_then_loss(t, assigns, net, Xtr[idx], ytr[idx])
+            loss, grads = t.tuple_of("FullyConnectedNet.loss(X, y)", value, 2)
             if not np.isfinite(loss):
                 t.check(
                     "FullyConnectedNet training",
@@ -340,9 +350,13 @@ def fc_train_test(t: TestContext):
                 )
                 return
             grads = _grads_dict(t, "FullyConnectedNet.loss(X, y)", grads, names)
-            for n in names:
-                value = t.call("sgd_momentum", params[n], grads[n], configs[n], mutable=(2,))
-                next_w, cfg = t.tuple_of("sgd_momentum", value, 2)
+            updates = t.batch(
+                *(Call("sgd_momentum", (params[n], grads[n], configs[n]), mutable=(2,))
+                  for n in names)
+            )  # fmt: skip
+            assigns = []
+            for n, update in zip(names, updates, strict=True):
+                next_w, cfg = t.tuple_of("sgd_momentum", update.value, 2)
                 configs[n] = config_out(t, "sgd_momentum", cfg)
                 if np.shape(next_w) != params[n].shape:
                     raise BadReturn(
@@ -350,8 +364,8 @@ def fc_train_test(t: TestContext):
                         f"{n} of shape {params[n].shape}."
                     )
                 params[n] = np.asarray(next_w, dtype=np.float64)
-                t.assign(net, ["params", n], params[n])
-    scores = t.call((net, "loss"), data.X_val)
+                assigns.append(Assign(net, ("params", n), params[n]))
+    scores = _assign_then_loss(t, assigns, net, data.X_val)
     if np.shape(scores) != (len(data.X_val), 10):
         raise BadReturn(
             f"FullyConnectedNet.loss(X) returned shape {np.shape(scores)}; expected "
