@@ -68,7 +68,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _skip_iri_grammar() -> None:
+    """jsonschema, which nbformat imports to read notebooks, builds a parser for IRI strings
+    at import when ``rfc3987_syntax`` is installed (a Jupyter dependency): about 1 s at the
+    start of every command that reads a notebook. No notebook field is an IRI, so that
+    module is marked missing in this process and jsonschema leaves the IRI formats out."""
+    sys.modules.setdefault("rfc3987_syntax", None)
+
+
 def main(argv: list[str] | None = None) -> int:
+    _skip_iri_grammar()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

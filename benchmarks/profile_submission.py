@@ -134,6 +134,12 @@ def _process_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _split_batch(timers, spent, client, outcomes):
+    student = sum(o.seconds or 0.0 for o in outcomes)
+    timers.add("student", student)
+    timers.ms["call"] -= student * 1000
+
+
 def profile_one(assignment, sub, mode_name: str, gb, store, fingerprint) -> Timers:
     mode, execute = MODES[mode_name]
     t = Timers()
@@ -149,6 +155,7 @@ def profile_one(assignment, sub, mode_name: str, gb, store, fingerprint) -> Time
         enter(patched(WorkerClient, "begin_test", timed(t, "fork")))
         enter(patched(WorkerClient, "end_test", timed(t, "fork")))
         enter(patched(WorkerClient, "call", timed(t, "call", _split_call)))
+        enter(patched(WorkerClient, "batch", timed(t, "call", _split_batch)))
         enter(patched(WorkerClient, "attr", timed(t, "call")))
         enter(patched(WorkerClient, "assign", timed(t, "call")))
         enter(patched(judge_module, "run_test", timed(t, "run_test")))
@@ -208,7 +215,7 @@ def table(name: str, medians: dict[str, dict[str, float]]) -> str:
     first = medians[modes[0]]
     lines = [
         f"#### {name} ({int(first.get('tests', 0))} tests, "
-        + ", ".join(f"{m}: {int(medians[m].get('calls', 0))} calls" for m in modes)
+        + ", ".join(f"{m}: {int(medians[m].get('calls', 0))} exchanges" for m in modes)
         + ")",
         "",
         "| ms per submission | " + " | ".join(modes) + " |",

@@ -249,3 +249,28 @@ def test_cli_json_and_exit_codes(tmp_path):
         cwd=ROOT,
     )
     assert run.returncode == 2 and "does not exist" in run.stderr
+
+
+def test_plots_in_a_whole_notebook_run_use_the_prepared_font_list_and_print_nothing(tmp_path):
+    """matplotlib in the sandbox finds a writable cache directory holding the font list made
+    once on the grading side: no scan of the system's fonts (fc-list's "Fontconfig error")
+    and no warning about a temporary cache directory in the student's output."""
+    from autograder.sandbox import Limits, WorkerClient
+    from autograder.sandbox.fonts import font_list
+
+    assert font_list() is not None
+    cell = (
+        "import matplotlib.pyplot as plt\n"
+        "fig, ax = plt.subplots()\n"
+        "ax.plot([0, 1], [1, 0])\n"
+        "ax.set(title='loss')\n"
+        "fig.canvas.draw()\n"
+    )
+    notebook = tmp_path / "sub.ipynb"
+    notebook.write_text("{}")
+    with WorkerClient(notebook, [cell], "all", Limits()) as client:
+        client.start()
+        assert client.load_problems == []
+        time.sleep(0.2)  # the output pipe is read by a thread
+        output = bytes(client.output).decode(errors="replace")
+    assert "cache directory" not in output and "Fontconfig" not in output, output
