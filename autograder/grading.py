@@ -232,8 +232,8 @@ def _record(run: ClassRun, gb, data: dict) -> None:
 
 
 def _judge_in_pool(coordinator: Coordinator, jobs: int) -> bool:
-    """Run the coordinator's tasks in a local process pool, at most ``jobs`` at a time,
-    handing each result to ``coordinator.arrived`` as it arrives. When the pool breaks (a
+    """Run the coordinator's tasks in a local process pool, ``jobs`` at a time (and one
+    waiting), handing each result to ``coordinator.arrived`` as it arrives. When the pool breaks (a
     pool process killed), a fresh one is started and the submissions that were in flight are
     judged again one at a time, so the one that breaks it alone is known; after
     ``MAX_POOL_BREAKS`` such breaks it gets a grader-error report. Returns False when
@@ -248,15 +248,11 @@ def _judge_in_pool(coordinator: Coordinator, jobs: int) -> bool:
                 pool = ProcessPoolExecutor(
                     max_workers=max(1, jobs), initializer=_pool_process_setup
                 )
-            while (alone and not in_flight) or (queue and not alone and len(in_flight) < jobs):
-                solo = bool(alone)
-                student = (alone or queue).pop(0)
-                task = coordinator.task(student)
-                if task is not None:
-                    in_flight[pool.submit(judge_task, task)] = (student, pool, solo)
+            _fill(pool, coordinator, queue, alone, in_flight, jobs)
             done, _ = wait(in_flight, timeout=0.1, return_when=FIRST_COMPLETED)
             if coordinator.stop.is_set():
                 raise KeyboardInterrupt
+            results = []
             for future in done:
                 student, its_pool, was_alone = in_flight.pop(future)
                 try:
@@ -273,6 +269,10 @@ def _judge_in_pool(coordinator: Coordinator, jobs: int) -> bool:
                     result = {"error": f"the grading process died {MAX_POOL_BREAKS} times while "
                               "handling only this submission (killed from outside, or out of "
                               "memory)"}  # fmt: skip
+                results.append((student, result))
+            if results and pool is not None:
+                _fill(pool, coordinator, queue, alone, in_flight, jobs)  # busy while we record
+            for student, result in results:
                 coordinator.arrived(student, result)
     except KeyboardInterrupt:
         if pool is not None:
@@ -281,6 +281,17 @@ def _judge_in_pool(coordinator: Coordinator, jobs: int) -> bool:
     if pool is not None:
         pool.shutdown(wait=True)
     return True
+
+
+def _fill(pool, coordinator: Coordinator, queue: list, alone: list, in_flight: dict, jobs: int):
+    """Submit tasks until ``jobs`` + 1 are in flight (one waiting, so a pool process that
+    finishes starts the next at once), or the one submission to be judged alone."""
+    while (alone and not in_flight) or (queue and not alone and len(in_flight) < jobs + 1):
+        solo = bool(alone)
+        student = (alone or queue).pop(0)
+        task = coordinator.task(student)
+        if task is not None:
+            in_flight[pool.submit(judge_task, task)] = (student, pool, solo)
 
 
 def _catch_ctrl_c() -> threading.Event:
