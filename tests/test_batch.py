@@ -1,6 +1,7 @@
 """Batches of requests (``TestContext.batch``): one exchange with the sandbox gives exactly
 what the same requests sent one by one give, in the sandbox and in process alike."""
 
+import contextlib
 import textwrap
 
 import numpy as np
@@ -71,6 +72,17 @@ CODE = textwrap.dedent(
 SPEC = Spec("batch", 1.0, ("forward",), lambda t: None)
 
 
+@contextlib.contextmanager
+def sandboxed(tmp_path):
+    """A test's context on ``CODE`` loaded in a sandbox, one test begun."""
+    notebook = tmp_path / "sub.ipynb"
+    notebook.write_text("{}")
+    with WorkerClient(notebook, [CODE], "definitions", Limits()) as client:
+        client.start()
+        client.begin_test(20)
+        yield Context(SPEC, client, np.random.default_rng(0))
+
+
 @pytest.fixture(params=["sandbox", "in process"])
 def context(request, tmp_path):
     if request.param == "in process":
@@ -78,15 +90,8 @@ def context(request, tmp_path):
         exec(CODE, namespace)
         yield Context(SPEC, LocalStudent(namespace), np.random.default_rng(0))
         return
-    notebook = tmp_path / "sub.ipynb"
-    notebook.write_text("{}")
-    client = WorkerClient(notebook, [CODE], "definitions", Limits())
-    client.start()
-    client.begin_test(20)
-    try:
-        yield Context(SPEC, client, np.random.default_rng(0))
-    finally:
-        client.close()
+    with sandboxed(tmp_path) as t:
+        yield t
 
 
 def test_a_kept_object_is_shared_and_plain_values_are_copies_as_returned(context):
@@ -145,23 +150,12 @@ def test_assignments_and_methods_of_kept_objects(context):
 
 
 def test_a_forged_earlier_result_from_student_code_breaks_only_the_channel(tmp_path):
-    notebook = tmp_path / "sub.ipynb"
-    notebook.write_text("{}")
-    with WorkerClient(notebook, [CODE], "definitions", Limits()) as client:
-        client.start()
-        client.begin_test(20)
-        t = Context(SPEC, client, np.random.default_rng(0))
+    with sandboxed(tmp_path) as t:
         (outcome,) = t.batch(Call("forged", ()))
         with pytest.raises(WorkerKilled, match="broke the grading channel"):
             _ = outcome.value
 
 
 def test_an_earlier_result_outside_a_batch_is_refused(tmp_path):
-    notebook = tmp_path / "sub.ipynb"
-    notebook.write_text("{}")
-    with WorkerClient(notebook, [CODE], "definitions", Limits()) as client:
-        client.start()
-        client.begin_test(20)
-        t = Context(SPEC, client, np.random.default_rng(0))
-        with pytest.raises(StudentRaised, match="outside a batch"):
-            t.call("echo", Earlier(0), mutable=(0,))
+    with sandboxed(tmp_path) as t, pytest.raises(StudentRaised, match="outside a batch"):
+        t.call("echo", Earlier(0), mutable=(0,))
