@@ -130,7 +130,10 @@ def run_in_order(student: Student, requests: Sequence[Call | Assign]) -> list[Ou
     outcomes: list[Outcome] = []
     for request in requests:
         try:
-            request = _with_earlier(request, outcomes)
+            try:
+                request = _with_earlier(request, outcomes)
+            except (LookupError, TypeError) as exc:  # as the worker says it
+                raise StudentRaised(f"the earlier result has no such item ({exc})") from exc
             if isinstance(request, Assign):
                 student.assign(request.handle, list(request.path), request.value)
                 outcomes.append(Outcome())

@@ -53,6 +53,9 @@ CODE = textwrap.dedent(
         value += 1  # in place: must not reach the grader or a later request
         return value
 
+    def scalar(x):
+        return 1.0
+
     def fails(x):
         raise ValueError("no")
 
@@ -137,6 +140,15 @@ def test_a_missing_function_ends_the_batch_where_it_stands(context):
         with pytest.raises(MissingFunction, match="nowhere is not defined"):
             _ = outcome.value
     assert context.call("log_length") == 1
+
+
+def test_an_item_the_earlier_value_does_not_have_is_that_request_s_problem(context):
+    first, second = context.batch(
+        Call("scalar", (np.zeros(1),)), Call("backward", (np.ones(1), Earlier(0)[1]))
+    )
+    assert first.value == 1.0
+    with pytest.raises(StudentRaised, match="no such item|has no item"):
+        _ = second.value
 
 
 def test_assignments_and_methods_of_kept_objects(context):

@@ -424,11 +424,12 @@ class Worker:
             if not isinstance(request, dict):
                 request = {"op": "invalid", "problem": wire.WireError("a batch of non-requests")}
             elif request.get("op") not in ("call", "attr", "assign", "invalid"):
-                request = {"op": "invalid", "problem": wire.WireError("a batch holds only calls")}
+                problem = wire.WireError("a batch holds only calls")
+                request = {"op": "invalid", "problem": problem, "seq": request.get("seq")}
             try:
                 request = _replace_earlier(request, taken)
             except Exception as exc:  # noqa: BLE001  (an earlier value without that item)
-                request = {"op": "invalid", "problem": exc}
+                request = {"op": "invalid", "problem": exc, "seq": request.get("seq")}
             reply = self.answer(request)
             self.send(out, reply, request.get("seq"))
             if "error" in reply or reply.get("missing"):
