@@ -283,3 +283,20 @@ def test_the_grading_process_can_cap_its_own_memory():
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60
     )
     assert run.stdout.strip() == "refused", run.stderr
+
+
+@needs_cgroup
+def test_groups_left_by_a_killed_grader_are_removed_by_the_next(monkeypatch):
+    """A grading process killed outright (SIGKILL) leaves its sandboxes' empty groups behind;
+    the next grading process removes them, and only them."""
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    stale = create_cgroup(f"{gone.pid}-0-{uuid.uuid4().hex[:8]}", 2**30, 8, 1.0)
+    monkeypatch.setattr("autograder.sandbox.cgroup._cgroup_state", {})
+    fresh = create_cgroup(f"{os.getpid()}-1-{uuid.uuid4().hex[:8]}", 2**30, 8, 1.0)
+    try:
+        assert stale is not None and fresh is not None
+        assert not any(path.exists() for path in stale.dirs.values())
+        assert all(path.exists() for path in fresh.dirs.values())
+    finally:
+        fresh.remove()

@@ -100,6 +100,37 @@ def _own_cgroups() -> dict[str, str]:
     return own
 
 
+def _sweep_stale(parent: Path) -> None:
+    """Once per process and parent: remove the empty sandbox groups left by grading processes
+    that no longer run (killed before they could clean up). A group is named after the
+    process that made it (``layerlab-<pid>-...``); one whose process lives, or that still
+    holds a process, is left alone (the kernel refuses to remove a group in use anyway)."""
+    swept = _cgroup_state.setdefault("swept", set())
+    if parent in swept:
+        return
+    swept.add(parent)
+    try:
+        entries = list(parent.glob("layerlab-*"))
+    except OSError:
+        return
+    for entry in entries:
+        pid = entry.name.split("-")[1]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        with suppress(OSError):
+            entry.rmdir()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists, owned by someone else
+    return True
+
+
 def _make_cgroup(name: str, memory_bytes: int, processes: int, cpus: float) -> Cgroup:
     own = _own_cgroups()
     period = 100_000
@@ -117,6 +148,8 @@ def _make_cgroup(name: str, memory_bytes: int, processes: int, cpus: float) -> C
                          "pids.max": str(processes), "cpu.max": f"{quota} {period}"}}  # fmt: skip
     else:
         raise OSError(0, "no memory, pids and cpu controllers mounted")
+    for path in dirs.values():
+        _sweep_stale(path.parent)
     made = Cgroup({}, version)
     try:
         for key, path in dirs.items():
