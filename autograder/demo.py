@@ -71,11 +71,14 @@ def student_notebook(
     return release
 
 
-def write_submission(course: Course, student: str, assignment: str, code: list[str]) -> Path:
-    """Hand in ``code`` (solution-notebook order) as ``student``'s notebook; return its path."""
+def write_submission(
+    course: Course, student: str, assignment: str, code: list[str], name: str | None = None
+) -> Path:
+    """Hand in ``code`` (solution-notebook order) as ``student``'s notebook (or as the file
+    ``name`` beside it); return its path."""
     folder = course.root / "submitted" / student / assignment
-    folder.mkdir(parents=True)
-    path = folder / f"{load_suite(assignment).notebook}.ipynb"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / (name or f"{load_suite(assignment).notebook}.ipynb")
     nbformat.write(student_notebook(course, assignment, code), path)
     return path
 

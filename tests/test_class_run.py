@@ -18,7 +18,7 @@ import pytest
 
 from autograder import grading, reports, task
 from autograder.course import Assignment, Course, Submitted
-from autograder.demo import DEMO_ASSIGNMENT, build_course, student_notebook
+from autograder.demo import DEMO_ASSIGNMENT, build_course, student_notebook, write_submission
 from autograder.gradebook import open_gradebook
 from autograder.mutation import apply_entry, load_catalog, solution_cells
 from autograder.reports import ReportStore, grader_fingerprint
@@ -28,16 +28,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SUITE = load_suite(DEMO_ASSIGNMENT)
 
 pytestmark = pytest.mark.slow
-
-
-def write_submission(course: Course, student: str, cells, name: str | None = None) -> Path:
-    folder = course.root / "submitted" / student / DEMO_ASSIGNMENT
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / (name or f"{SUITE.notebook}.ipynb")
-    import nbformat
-
-    nbformat.write(student_notebook(course, DEMO_ASSIGNMENT, cells), path)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +107,7 @@ def suite_source(suites: Path, assignment: str) -> Path:
 def test_a_mode_change_and_a_new_file_rejudge_and_the_newest_file_is_graded(tmp_path, good, buggy):
     course = build_course(tmp_path / "course")
     a1 = course.assignment(DEMO_ASSIGNMENT)
-    write_submission(course, "ann", good)
+    write_submission(course, "ann", DEMO_ASSIGNMENT, good)
     first = grading.grade_class(a1, jobs=1, progress=False, mode="definitions")
     assert first.judged == ["ann"]
     again = grading.grade_class(a1, jobs=1, progress=False, mode="definitions")
@@ -128,7 +118,9 @@ def test_a_mode_change_and_a_new_file_rejudge_and_the_newest_file_is_graded(tmp_
     assert scores(course)["ann"] == SUITE.max_score
     # A resubmission beside the first file (as a second LMS download leaves it) is the one graded.
     time.sleep(0.01)
-    newer = write_submission(course, "ann", buggy, name=f"{SUITE.notebook}-2.ipynb")
+    newer = write_submission(
+        course, "ann", DEMO_ASSIGNMENT, buggy, name=f"{SUITE.notebook}-2.ipynb"
+    )
     run = grading.grade_class(a1, jobs=1, progress=False, mode="all")
     assert run.judged == ["ann"]
     report = json.loads(a1.report_path("ann").read_text())
@@ -158,7 +150,7 @@ def test_the_grader_failing_on_one_student_never_stops_the_class(
     course = build_course(tmp_path / "course")
     a1 = course.assignment(DEMO_ASSIGNMENT)
     for student, cells in (("ann", good), ("bob", buggy), ("cat", good)):
-        write_submission(course, student, cells)
+        write_submission(course, student, DEMO_ASSIGNMENT, cells)
     monkeypatch.setattr(task, "judge_student", _failing_for("bob", how))
     run = grading.grade_class(a1, jobs=2, progress=False, mode="definitions")
     assert set(run.grader_errors) == {"bob"}
@@ -192,7 +184,7 @@ def test_ctrl_c_stops_at_once_keeps_finished_reports_and_resumes(tmp_path, good,
     course = build_course(tmp_path / "course")
     students = [f"s{i:02d}" for i in range(8)]
     for student in students:
-        write_submission(course, student, good)
+        write_submission(course, student, DEMO_ASSIGNMENT, good)
     cmd = [sys.executable, "-m", "autograder", "grade", DEMO_ASSIGNMENT, "--jobs", "2",
            "--no-progress"]  # fmt: skip
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
@@ -243,7 +235,7 @@ def snapshot(root: Path) -> dict[str, bytes]:
 
 def test_without_a_sandbox_grade_refuses_and_changes_nothing_unless_told(tmp_path, good):
     course = build_course(tmp_path / "course")
-    write_submission(course, "ann", good)
+    write_submission(course, "ann", DEMO_ASSIGNMENT, good)
     before = snapshot(course.root)
     refused = run_cli(course, "grade", DEMO_ASSIGNMENT, "--fast", "--no-progress",
                       env_extra={"LAYERLAB_NO_BWRAP": "1"})  # fmt: skip
@@ -260,7 +252,7 @@ def test_without_a_sandbox_grade_refuses_and_changes_nothing_unless_told(tmp_pat
 
 def test_an_unreadable_notebook_is_named_once_on_the_console_and_in_the_report(tmp_path, good):
     course = build_course(tmp_path / "course")
-    write_submission(course, "ann", good)
+    write_submission(course, "ann", DEMO_ASSIGNMENT, good)
     folder = course.root / "submitted" / "bob" / DEMO_ASSIGNMENT
     folder.mkdir(parents=True)
     broken = folder / f"{SUITE.notebook}.ipynb"

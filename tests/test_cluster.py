@@ -25,7 +25,7 @@ import pytest
 from autograder import grading
 from autograder.cluster import check_scheduler
 from autograder.course import Course
-from autograder.demo import DEMO_ASSIGNMENT, build_course, student_notebook
+from autograder.demo import DEMO_ASSIGNMENT, build_course, write_submission
 from autograder.gradebook import open_gradebook
 from autograder.judge import UsageError
 from autograder.mutation import apply_entry, load_catalog, solution_cells
@@ -170,16 +170,6 @@ def mutants(good):
     return [apply_entry(good, m.replace) for m in load_catalog(DEMO_ASSIGNMENT)[0][:4]]
 
 
-def write_submission(course: Course, student: str, cells) -> Path:
-    import nbformat
-
-    folder = course.root / "submitted" / student / DEMO_ASSIGNMENT
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{SUITE.notebook}.ipynb"
-    nbformat.write(student_notebook(course, DEMO_ASSIGNMENT, cells), path)
-    return path
-
-
 def scores(course: Course) -> dict[str, float]:
     with open_gradebook(course) as gb:
         return {s.student.id: s.score for s in gb.find_assignment(DEMO_ASSIGNMENT).submissions}
@@ -214,7 +204,7 @@ def test_a_cluster_run_matches_a_local_run_and_loses_nothing_when_a_worker_dies(
     local = build_course(tmp_path / "local")
     students = [f"s{i:02d}" for i in range(20)]
     for i, student in enumerate(students):
-        write_submission(local, student, mutants[i // 5] if i % 5 == 3 else good)
+        write_submission(local, student, DEMO_ASSIGNMENT, mutants[i // 5] if i % 5 == 3 else good)
     local.salt()  # made now, so the copy below shares it: same seeds, same inputs
     remote = Course(tmp_path / "cluster")
     shutil.copytree(local.root, remote.root)
@@ -296,7 +286,7 @@ def test_a_task_that_keeps_killing_its_worker_is_reported_not_retried_forever(
 ):
     course = build_course(tmp_path / "course")
     for student, cells in (("bob", good), ("cat", mutants[0]), ("dan", good)):
-        write_submission(course, student, cells)
+        write_submission(course, student, DEMO_ASSIGNMENT, cells)
     preload = tmp_path / "kills_on_bob.py"
     preload.write_text(KILLER)
     # One failure allowed (Dask's default is 3), and all three tasks queued on one worker of
@@ -327,7 +317,7 @@ def test_a_worker_without_a_sandbox_refuses_is_named_and_the_others_judge_with_f
     course = build_course(tmp_path / "course")
     students = ["ann", "bob", "cat", "dan"]
     for student in students:
-        write_submission(course, student, good)
+        write_submission(course, student, DEMO_ASSIGNMENT, good)
     env = {"DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION": "1.0"}
     with local_dask(tmp_path / "dask", scheduler_env=env) as dask:
         dask.start_worker("unsandboxed", env={"LAYERLAB_NO_BWRAP": "1"})
