@@ -106,7 +106,12 @@ def _split_load(timers, spent, client, result):
 
 
 def _split_call(timers, spent, client, result):
-    student = client.last_call_seconds or 0.0
+    """Book the student's CPU of a call, or of every call of a batch (a list of outcomes),
+    apart from the channel's time."""
+    if isinstance(result, list):
+        student = sum(o.seconds or 0.0 for o in result)
+    else:
+        student = client.last_call_seconds or 0.0
     timers.add("student", student)
     timers.ms["call"] -= student * 1000
 
@@ -134,12 +139,6 @@ def _process_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _split_batch(timers, spent, client, outcomes):
-    student = sum(o.seconds or 0.0 for o in outcomes)
-    timers.add("student", student)
-    timers.ms["call"] -= student * 1000
-
-
 def profile_one(assignment, sub, mode_name: str, gb, store, fingerprint) -> Timers:
     mode, execute = MODES[mode_name]
     t = Timers()
@@ -155,7 +154,7 @@ def profile_one(assignment, sub, mode_name: str, gb, store, fingerprint) -> Time
         enter(patched(WorkerClient, "begin_test", timed(t, "fork")))
         enter(patched(WorkerClient, "end_test", timed(t, "fork")))
         enter(patched(WorkerClient, "call", timed(t, "call", _split_call)))
-        enter(patched(WorkerClient, "batch", timed(t, "call", _split_batch)))
+        enter(patched(WorkerClient, "batch", timed(t, "call", _split_call)))
         enter(patched(WorkerClient, "attr", timed(t, "call")))
         enter(patched(WorkerClient, "assign", timed(t, "call")))
         enter(patched(judge_module, "run_test", timed(t, "run_test")))

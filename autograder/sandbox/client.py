@@ -104,6 +104,7 @@ _REPLY_FIELDS = {
     "call": {"value": object, "changed": dict, "fp": list, "seconds": float | int},
     "attr": {"value": object},
     "assign": {},
+    "usage": {"cpu": float | int},
 }
 
 
@@ -309,11 +310,7 @@ class WorkerClient:
         """CPU seconds the worker and its finished tests have used so far (for profiling)."""
         if self.in_test or not self.alive:
             return None
-        self._send({"op": "usage"})
-        reply = self._receive("measuring")
-        cpu = reply.get("cpu")
-        valid = isinstance(cpu, int | float) and reply.get("seq") == self._seq
-        return float(cpu) if valid else None
+        return float(self._request({"op": "usage"}, during="measuring")["cpu"])
 
     def attr(self, handle: Handle, name: str):
         message = {"op": "attr", "handle": _ref(handle), "name": name}

@@ -379,11 +379,16 @@ class Worker:
                 self.send(out, reply, request.get("seq"))
 
     def answer(self, request):
-        """The reply to one request (never raises); None in a test's freshly forked child."""
+        """The reply to one request sent alone (never raises); None in a test's freshly
+        forked child."""
+        if _holds_earlier(request):
+            problem = wire.WireError("an earlier result named outside a batch")
+            request = {"op": "invalid", "problem": problem}
+        return self._dispatch(request)
+
+    def _dispatch(self, request):
         op = request.get("op")
         try:
-            if _holds_earlier(request):
-                raise wire.WireError("an earlier result named outside a batch")
             if op == "load":
                 mode, numbers = request.get("mode", "all"), request.get("numbers")
                 return self.load(request["cells"], mode, numbers)
@@ -430,7 +435,7 @@ class Worker:
                 request = _replace_earlier(request, taken)
             except Exception as exc:  # noqa: BLE001  (an earlier value without that item)
                 request = {"op": "invalid", "problem": exc, "seq": request.get("seq")}
-            reply = self.answer(request)
+            reply = self._dispatch(request)  # its earlier values are in place
             self.send(out, reply, request.get("seq"))
             if "error" in reply or reply.get("missing"):
                 return
