@@ -10,6 +10,7 @@ to by ``JUDGE_UID``) and applies the process-count limit, then serves requests:
 ``batch``   several calls, attrs and assigns at once, each answered as if sent alone; a
             later one may name an earlier one's value (``wire.EarlierRef``)
 ``fork``    serve one test from a fresh copy of this process; ``end`` ends it
+``usage``   the CPU seconds this process and its finished tests have used (for profiling)
 
 Everything crossing the channel is plain data (see ``wire``); objects that are not plain data
 stay here and travel as handles. Every reply echoes the request's ``seq``; a call's reply also
