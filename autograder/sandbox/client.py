@@ -15,6 +15,7 @@ from pathlib import Path
 from autograder.sandbox.jail import Sandbox, start_sandboxed
 from autograder.sandbox.limits import Limits
 from autograder.sandbox.problems import ended_problem, raised_problem
+from autograder.sandbox.zygote import BASE_MODULES, WHOLE_MODULES
 from autograder.suite import (
     Assign,
     CallTimeout,
@@ -159,6 +160,7 @@ class WorkerClient:
                 self.limits,
                 files={self.submission.name: self.submission},
                 pass_fds=(to_worker_r, from_worker_w),
+                preload=WHOLE_MODULES if self.mode == "all" else BASE_MODULES,
             )
         except BaseException:
             for fd in (to_worker_r, to_worker_w, from_worker_r, from_worker_w):

@@ -20,6 +20,7 @@ from pathlib import Path
 from autograder.sandbox.bwrap import (
     LAYERLAB_PACKAGE,
     MARKER_VARIABLE,
+    SANDBOX_HOME,
     WORKER_PACKAGE,
     bwrap_command,
     bwrap_path,
@@ -29,6 +30,16 @@ from autograder.sandbox.bwrap import (
 from autograder.sandbox.cgroup import Cgroup, create_cgroup
 from autograder.sandbox.cleanup import remove_tree
 from autograder.sandbox.limits import Limits
+from autograder.sandbox.zygote import (
+    PLACEHOLDER,
+    Zygote,
+    ZygoteError,
+    forget,
+    read_info,
+    sandbox_fds,
+    wait_ready,
+    zygote_for,
+)
 
 
 def _sandbox_uid() -> int:
@@ -84,12 +95,17 @@ def start_sandboxed(
     pass_fds: tuple[int, ...] = (),
     cpu_seconds: float | None = None,
     extra_env: dict[str, str] | None = None,
+    preload: tuple[str, ...] | None = None,
 ) -> Sandbox:
     """Start ``python -m MODULE ARGS...`` from the worker package in a sandbox whose home (and
     working directory) holds copies of ``files`` (``{name in the home: host path}``). Its
     output (stdout and stderr together) is a pipe; it leads its own process group. Raises
     ``SandboxUnavailable`` when bubblewrap is not usable and ``limits.allow_unsandboxed`` is
-    False."""
+    False.
+
+    ``preload`` (for ``judge_worker.main IN_FD OUT_FD`` only): the modules a zygote imports
+    once, so that the worker is forked from it into the new sandbox instead of started afresh
+    where that is possible (see ``zygote``)."""
     bwrap = bwrap_path()
     if bwrap is None and not limits.allow_unsandboxed:
         require_sandbox()
@@ -99,6 +115,14 @@ def start_sandboxed(
     env.update(extra_env or {})
     env[MARKER_VARIABLE] = marker
     argv = [sys.executable, "-m", *module_args]
+    cpu = int(cpu_seconds if cpu_seconds is not None else limits.load_seconds + 30)
+    zygote = zygote_for(bwrap, preload) if preload else None
+    if zygote is not None:
+        try:
+            return _start_preloaded(zygote, module_args, env, limits, files, cpu, marker)
+        except ZygoteError as exc:
+            forget(preload)
+            print(f"layerlab: a fresh worker instead of a preloaded one ({exc})", file=sys.stderr)
     cgroup = create_cgroup(marker, limits.memory_bytes, limits.processes, limits.cpus)
     home, opened = None, []
     try:
@@ -119,7 +143,6 @@ def start_sandboxed(
             cmd, cwd, popen_env = argv, str(home), dict(env)
             popen_env["HOME"] = str(home)
             popen_env["PYTHONPATH"] = str(_unsandboxed_path())
-        cpu = int(cpu_seconds if cpu_seconds is not None else limits.load_seconds + 30)
         proc = subprocess.Popen(
             cmd,
             cwd=cwd,
@@ -141,6 +164,80 @@ def start_sandboxed(
         for fd in opened:
             os.close(fd)
     return Sandbox(proc, cgroup, home, marker)
+
+
+def _start_preloaded(
+    zygote: Zygote,
+    module_args: list[str],
+    env: dict[str, str],
+    limits: Limits,
+    files: dict[str, Path] | None,
+    cpu: int,
+    marker: str,
+) -> Sandbox:
+    """Bubblewrap builds the sandbox around a placeholder; the zygote forks the worker into
+    it (same namespaces, root, cgroup, limits and user as a fresh start)."""
+    if module_args[0] != "judge_worker.main":
+        raise ZygoteError(f"{module_args[0]} is not preloaded")
+    to_worker, from_worker = int(module_args[1]), int(module_args[2])
+    cgroup = create_cgroup(marker, limits.memory_bytes, limits.processes, limits.cpus)
+    info_r, info_w = os.pipe()
+    life_r, life_w = os.pipe()
+    out_r, out_w = os.pipe()
+    opened, channel, proc = [], (), None
+    try:
+        for path in (files or {}).values():
+            opened.append(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC))
+        cmd = bwrap_command(
+            bwrap_path(), env, limits.home_bytes, dict(zip(files or {}, opened, strict=True))
+        )
+        proc = subprocess.Popen(
+            [*cmd, "--info-fd", str(info_w), *PLACEHOLDER],
+            env={"PATH": "/usr/bin:/bin"},
+            stdin=life_r,
+            stdout=out_w,
+            stderr=out_w,
+            pass_fds=(info_w, *opened),
+            preexec_fn=lambda: _child_setup(limits, cpu, cgroup),
+            start_new_session=True,
+        )
+        for fd in (info_w, life_r, *opened):
+            os.close(fd)
+        info_w = life_r = -1
+        opened = []  # from here: what the zygote gets (the sandbox's, then the channel's)
+        info_fd, info_r = info_r, -1
+        child = read_info(info_fd)["child-pid"]
+        wait_ready(out_r)
+        opened += sandbox_fds(child)
+        opened += [to_worker, from_worker, out_w, life_w, os.pidfd_open(child)]
+        channel = (to_worker, from_worker, out_w, life_w)
+        for path in cgroup.dirs.values() if cgroup else ():
+            opened.append(os.open(path / "cgroup.procs", os.O_WRONLY | os.O_CLOEXEC))
+        rlimits = {
+            "RLIMIT_AS": (limits.memory_bytes, limits.memory_bytes),
+            "RLIMIT_FSIZE": (limits.file_bytes, limits.file_bytes),
+            "RLIMIT_CORE": (0, 0),
+            "RLIMIT_CPU": (cpu, cpu + 5),
+        }
+        zygote.spawn(opened, {"env": env, "rlimits": rlimits, "home": SANDBOX_HOME})
+    except BaseException as exc:
+        if proc is not None:
+            kill_group(proc)
+        if cgroup is not None:
+            cgroup.remove()
+        os.close(out_r)
+        if isinstance(exc, OSError | KeyError | TypeError):
+            raise ZygoteError(f"{type(exc).__name__}: {exc}") from exc
+        raise
+    finally:
+        for fd in (info_r, info_w, life_r, out_w, life_w):
+            if fd >= 0:
+                os.close(fd)
+        for fd in opened:
+            if fd not in channel:
+                os.close(fd)
+    proc.stdout = os.fdopen(out_r, "rb")
+    return Sandbox(proc, cgroup, None, marker)
 
 
 def _copy_regular(source: Path, target: Path) -> None:
