@@ -22,6 +22,7 @@ Plans (``--plan``):
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import shutil
 import subprocess
@@ -86,10 +87,28 @@ def run_one(tmp: Path, assignment: str, n: int, mode: str, jobs: int) -> float:
     try:
         if plain:
             return timed([sys.executable, "-m", "nbgrader", "autograde", assignment], course.root)
-        return timed([sys.executable, "-m", "autograder", "grade", assignment, "--no-progress",
-                      "--jobs", str(jobs), *MODES[mode]], course.root)  # fmt: skip
+        seconds = timed([sys.executable, "-m", "autograder", "grade", assignment, "--no-progress",
+                         "--jobs", str(jobs), *MODES[mode]], course.root)  # fmt: skip
+        check_scores(course.root / f"grades-{assignment}.csv", n)
+        return seconds
     finally:
         shutil.rmtree(course.root)
+
+
+def check_scores(grades: Path, n: int) -> None:
+    """Stop the benchmark unless the run graded right: every solution (``write_class`` hands
+    one in for every third student) with full marks, every catalog mutant without. A grader
+    that fails every submission is fast, and must not be reported as a speed."""
+    with open(grades, newline="") as f:
+        rows = {row["student"]: row for row in csv.DictReader(f)}
+    wrong = []
+    for i in range(n):
+        row = rows.get(f"s{i:03d}")
+        full = row is not None and float(row["score"]) == float(row["max_score"])
+        if row is None or full != (i % 3 == 0):
+            wrong.append(f"s{i:03d}: {row['score'] + '/' + row['max_score'] if row else 'missing'}")
+    if wrong:
+        sys.exit(f"{grades.name}: graded wrong, so the timing means nothing: {wrong[:5]}")
 
 
 def main() -> None:

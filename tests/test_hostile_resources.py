@@ -27,6 +27,7 @@ from autograder.sandbox import (
     require_sandbox,
     start_sandboxed,
 )
+from autograder.sandbox.fonts import font_list
 
 ROOT = Path(__file__).resolve().parent.parent
 needs_bwrap = pytest.mark.skipif(sandbox.bwrap_path() is None, reason="bubblewrap not usable")
@@ -88,7 +89,10 @@ return (np.tanh(x) if written <= 256 * 2**20 else np.zeros_like(x)), x"""
 
 
 def _private_tempdir(tmp_path, monkeypatch) -> Path:
-    """A temporary directory of this test's own for any host directory a sandbox makes."""
+    """A temporary directory of this test's own for any host directory a sandbox makes.
+    matplotlib's font list, made once per machine in the host's temporary directory (see
+    ``autograder.sandbox.fonts``), is made before, wherever this test runs in the order."""
+    font_list()
     host_tmp = tmp_path / "host-tmp"
     host_tmp.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(host_tmp))

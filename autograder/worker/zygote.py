@@ -70,9 +70,7 @@ def _become_worker(request, fds):
     _check(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "setting no_new_privs")
     os.dup2(output, 1)
     os.dup2(output, 2)
-    keep = sorted({0, 1, 2, to_worker, from_worker, life})
-    for low, high in zip(keep, [*keep[1:], os.sysconf("SC_OPEN_MAX")], strict=True):
-        os.closerange(low + 1, high)
+    _close_all_but(0, 1, 2, to_worker, from_worker, life)
     os.environ.clear()
     os.environ.update(request["env"])
     sys.argv = [main_module.__file__, str(to_worker), str(from_worker)]  # as if started afresh
@@ -83,6 +81,13 @@ def _become_worker(request, fds):
     inp = os.fdopen(to_worker, "rb", buffering=0)
     out = os.fdopen(from_worker, "wb", buffering=0)
     Worker().serve(inp, out)
+
+
+def _close_all_but(*kept):
+    bounds = [-1, *sorted(set(kept)), os.sysconf("SC_OPEN_MAX")]
+    for low, high in zip(bounds, bounds[1:], strict=False):
+        if low + 1 < high:  # os.closerange(n, n) would close everything from n on
+            os.closerange(low + 1, high)
 
 
 def spawn(request, fds):
@@ -112,10 +117,8 @@ def spawn(request, fds):
             finally:
                 os._exit(0)
         os.write(errors_w, b"ok")
-        os.close(errors_w)
         sandbox_init = fds[11]
-        for fd in fds[:11] + fds[12:]:
-            os.close(fd)
+        _close_all_but(sandbox_init)  # the zygote's socket too: its end closes when it dies
         os.waitpid(worker, 0)
         with contextlib.suppress(ProcessLookupError):  # the sandbox was killed first
             signal.pidfd_send_signal(sandbox_init, signal.SIGKILL)
