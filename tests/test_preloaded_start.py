@@ -139,3 +139,8 @@ def test_a_zygote_that_fails_falls_back_to_a_fresh_start(submission, monkeypatch
         seen = _call(client, "seen")
     assert seen["processes"] == [1, 2, 3], seen  # bubblewrap's init, the worker, the fork
     assert not seen["preloaded"]
+
+
+def test_a_zygote_that_cannot_import_says_why():
+    with pytest.raises(zygote_module.ZygoteError, match="importing: ModuleNotFoundError"):
+        zygote_module.Zygote(bwrap_path(), ("numpy", "no_such_module_for_the_test"))

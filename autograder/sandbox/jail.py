@@ -226,7 +226,7 @@ def _start_preloaded(
         if cgroup is not None:
             cgroup.remove()
         os.close(out_r)
-        if isinstance(exc, OSError | KeyError | TypeError):
+        if isinstance(exc, OSError | KeyError | TypeError | ValueError):
             raise ZygoteError(f"{type(exc).__name__}: {exc}") from exc
         raise
     finally:

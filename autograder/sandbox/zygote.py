@@ -71,7 +71,7 @@ class Zygote:
             cmd,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,  # what goes wrong comes back on the socket
             pass_fds=(theirs.fileno(),),
             start_new_session=True,
         )
@@ -81,7 +81,8 @@ class Zygote:
         self.lock = threading.Lock()  # one spawn at a time on the socket
         ready = self._reply(120.0)
         if not ready.get("ready"):
-            raise ZygoteError(f"the zygote did not start: {ready}")
+            self.close()
+            raise ZygoteError(f"the zygote did not start ({ready.get('error', ready)})")
 
     def spawn(self, fds: list[int], request: dict) -> None:
         """Fork a worker into the sandbox whose namespaces, root and channel are ``fds``."""
@@ -96,16 +97,13 @@ class Zygote:
         message = self.sock.recv(1 << 16) if ready else b""
         if not message:
             self.close()
-            stderr = self.proc.stderr.read().decode(errors="replace")[-500:] if not ready else ""
-            raise ZygoteError(f"the zygote stopped answering {stderr}".strip())
+            raise ZygoteError("the zygote stopped answering")
         return json.loads(message)
 
     def close(self) -> None:
         self.sock.close()
         self.proc.kill()
         self.proc.wait()
-        if self.proc.stderr is not None:
-            self.proc.stderr.close()
 
 
 def zygote_for(bwrap: str | None, modules: tuple[str, ...]) -> Zygote | None:
