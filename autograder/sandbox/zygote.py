@@ -61,6 +61,8 @@ class Zygote:
             "--cap-add", "ALL", "--die-with-parent", "--new-session", "--chdir", "/",
             "--clearenv",
         ]  # fmt: skip
+        for prefix in dict.fromkeys((sys.base_prefix, sys.prefix)):
+            cmd += ["--ro-bind", prefix, prefix]  # again, when under the new /tmp
         fonts = font_list()
         if fonts is not None:
             cmd += ["--ro-bind", str(fonts), f"/tmp/{fonts.name}"]
