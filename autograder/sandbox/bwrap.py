@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import site
 import subprocess
 import sys
 import threading
@@ -21,6 +22,9 @@ from autograder.sandbox.fonts import font_list
 WORKER_PACKAGE = Path(__file__).resolve().parents[1] / "worker"
 LAYERLAB_PACKAGE = Path(__file__).resolve().parents[2] / "layerlab"
 SANDBOX_HOME = "/sandbox"
+PACKAGES_ROOT = "/opt/judge"  # where a sandbox imports the worker package and layerlab from
+PACKAGE_MOUNTS = {WORKER_PACKAGE: f"{PACKAGES_ROOT}/judge_worker",
+                  LAYERLAB_PACKAGE: f"{PACKAGES_ROOT}/layerlab"}  # fmt: skip
 MARKER_VARIABLE = "LAYERLAB_SANDBOX_ID"
 
 
@@ -124,8 +128,7 @@ def _bwrap_base(bwrap: str, home_bytes: int) -> list[str]:
             cmd += ["--ro-bind", etc, etc]
     created: set[str] = {"/usr", "/tmp", "/proc", "/dev"}
     ro = {sys.base_prefix: sys.base_prefix, sys.prefix: sys.prefix}
-    ro[str(WORKER_PACKAGE)] = "/opt/judge/judge_worker"
-    ro[str(LAYERLAB_PACKAGE)] = "/opt/judge/layerlab"
+    ro.update({str(package): mount for package, mount in PACKAGE_MOUNTS.items()})
     for src, dst in ro.items():
         for d in _ancestor_dirs(Path(dst)):
             if d not in created:
@@ -145,22 +148,51 @@ def bwrap_command(
     read-only, and ``env`` as its whole environment."""
     compile_packages(WORKER_PACKAGE, LAYERLAB_PACKAGE)
     cmd = _bwrap_base(bwrap, home_bytes)
-    fonts = font_list()
-    if fonts is not None and env.get("MPLCONFIGDIR") == "/tmp":
-        cmd += ["--ro-bind", str(fonts), f"/tmp/{fonts.name}"]
     for name, fd in (file_fds or {}).items():
         cmd += ["--perms", "0444", "--file", str(fd), f"{SANDBOX_HOME}/{name}"]
-    cmd += ["--chdir", SANDBOX_HOME, "--clearenv"]
+    return cmd + ["--chdir", SANDBOX_HOME, *_fonts_and_environment(env)]
+
+
+def zygote_command(bwrap: str, env: dict[str, str]) -> list[str]:
+    """The bubblewrap options for a zygote (``judge_worker.zygote``): the host read-only, the
+    worker package and layerlab where sandboxes see them, a /tmp of its own, ``env`` as its
+    whole environment, and every capability, since it joins other sandboxes' namespaces. It
+    never runs student code."""
+    compile_packages(WORKER_PACKAGE, LAYERLAB_PACKAGE)
+    cmd = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--tmpfs", "/opt"]
+    for package, mount in PACKAGE_MOUNTS.items():
+        cmd += ["--ro-bind", str(package), mount]
+    cmd += ["--perms", "1777", "--tmpfs", "/tmp"]
+    for prefix in dict.fromkeys((sys.base_prefix, sys.prefix)):
+        cmd += ["--ro-bind", prefix, prefix]  # again, when under the new /tmp
+    cmd += ["--cap-add", "ALL", "--die-with-parent", "--new-session", "--chdir", "/"]
+    return cmd + _fonts_and_environment(env)
+
+
+def _fonts_and_environment(env: dict[str, str]) -> list[str]:
+    """matplotlib's font list where ``env`` makes it look, and ``env`` as the whole
+    environment."""
+    args = []
+    fonts = font_list()
+    if fonts is not None and env.get("MPLCONFIGDIR") == "/tmp":
+        args += ["--ro-bind", str(fonts), f"/tmp/{fonts.name}"]
+    args.append("--clearenv")
     for key, value in env.items():
-        cmd += ["--setenv", key, value]
-    return cmd
+        args += ["--setenv", key, value]
+    return args
+
+
+def sandbox_python_path() -> str:
+    """``PYTHONPATH`` in a sandbox: the worker package and layerlab, then the environment's
+    packages (the worker runs ``python -S``: no site module, whose .pth files cost a start-up)."""
+    return ":".join([PACKAGES_ROOT, *site.getsitepackages()])
 
 
 def worker_environment(uid: int | None, processes: int) -> dict[str, str]:
     env = {
         "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
         "HOME": SANDBOX_HOME,
-        "PYTHONPATH": "/opt/judge",
+        "PYTHONPATH": PACKAGES_ROOT,
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONHASHSEED": "0",
         "MPLBACKEND": "Agg",

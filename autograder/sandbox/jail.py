@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import resource
 import signal
-import site
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ from autograder.sandbox.bwrap import (
     bwrap_command,
     bwrap_path,
     require_sandbox,
+    sandbox_python_path,
     worker_environment,
 )
 from autograder.sandbox.cgroup import Cgroup, create_cgroup
@@ -114,6 +114,8 @@ def start_sandboxed(
     env = worker_environment(uid, limits.processes)
     env.update(extra_env or {})
     env[MARKER_VARIABLE] = marker
+    if bwrap:
+        env["PYTHONPATH"] = sandbox_python_path()
     argv = [sys.executable, "-m", *module_args]
     cpu = int(cpu_seconds if cpu_seconds is not None else limits.load_seconds + 30)
     zygote = zygote_for(bwrap, preload) if preload else None
@@ -127,13 +129,7 @@ def start_sandboxed(
     home, opened = None, []
     try:
         if bwrap:
-            for path in (files or {}).values():
-                opened.append(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC))
-            file_fds = dict(zip(files or {}, opened, strict=True))
-            # -S: no site module (its .pth files cost a start-up); the environment's packages
-            # come from PYTHONPATH instead.
-            env["PYTHONPATH"] = ":".join([env["PYTHONPATH"], *site.getsitepackages()])
-            cmd = bwrap_command(bwrap, env, limits.home_bytes, file_fds)
+            cmd = bwrap_command(bwrap, env, limits.home_bytes, _open_files(files, opened))
             cmd += [sys.executable, "-S", *argv[1:]]
             cwd, popen_env = None, {"PATH": "/usr/bin:/bin"}
         else:
@@ -186,11 +182,7 @@ def _start_preloaded(
     out_r, out_w = os.pipe()
     opened, channel, proc = [], (), None
     try:
-        for path in (files or {}).values():
-            opened.append(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC))
-        cmd = bwrap_command(
-            bwrap_path(), env, limits.home_bytes, dict(zip(files or {}, opened, strict=True))
-        )
+        cmd = bwrap_command(bwrap_path(), env, limits.home_bytes, _open_files(files, opened))
         proc = subprocess.Popen(
             [*cmd, "--info-fd", str(info_w), *PLACEHOLDER],
             env={"PATH": "/usr/bin:/bin"},
@@ -213,13 +205,8 @@ def _start_preloaded(
         channel = (to_worker, from_worker, out_w, life_w)
         for path in cgroup.dirs.values() if cgroup else ():
             opened.append(os.open(path / "cgroup.procs", os.O_WRONLY | os.O_CLOEXEC))
-        rlimits = {
-            "RLIMIT_AS": (limits.memory_bytes, limits.memory_bytes),
-            "RLIMIT_FSIZE": (limits.file_bytes, limits.file_bytes),
-            "RLIMIT_CORE": (0, 0),
-            "RLIMIT_CPU": (cpu, cpu + 5),
-        }
-        zygote.spawn(opened, {"env": env, "rlimits": rlimits, "home": SANDBOX_HOME})
+        request = {"env": env, "rlimits": _rlimits(limits, cpu), "home": SANDBOX_HOME}
+        zygote.spawn(opened, request)
     except BaseException as exc:
         if proc is not None:
             kill_group(proc)
@@ -238,6 +225,14 @@ def _start_preloaded(
                 os.close(fd)
     proc.stdout = os.fdopen(out_r, "rb")
     return Sandbox(proc, cgroup, None, marker)
+
+
+def _open_files(files: dict[str, Path] | None, opened: list[int]) -> dict[str, int]:
+    """``{name in the home: fd}`` of ``files`` opened read-only for bubblewrap's ``--file``;
+    each fd is also appended to ``opened``, which the caller closes."""
+    for path in (files or {}).values():
+        opened.append(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC))
+    return dict(zip(files or {}, opened, strict=True))
 
 
 def _copy_regular(source: Path, target: Path) -> None:
@@ -280,13 +275,21 @@ def _kill_marked(marker: str) -> None:
         time.sleep(0.05)
 
 
+def _rlimits(limits: Limits, cpu_seconds: int) -> dict[str, tuple[int, int]]:
+    """The rlimits of a sandbox's processes, by ``resource`` name (soft, hard)."""
+    return {
+        "RLIMIT_AS": (limits.memory_bytes, limits.memory_bytes),
+        "RLIMIT_FSIZE": (limits.file_bytes, limits.file_bytes),
+        "RLIMIT_CORE": (0, 0),
+        "RLIMIT_CPU": (cpu_seconds, cpu_seconds + 5),
+    }
+
+
 def _child_setup(limits: Limits, cpu_seconds: int, cgroup: Cgroup | None) -> None:
     if cgroup is not None:
         cgroup.enter()
-    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
+    for name, (soft, hard) in _rlimits(limits, cpu_seconds).items():
+        resource.setrlimit(getattr(resource, name), (soft, hard))
 
 
 def _unsandboxed_path() -> Path:

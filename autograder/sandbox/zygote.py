@@ -1,12 +1,13 @@
-"""Pre-imported worker starts: ``spawn_worker`` puts a worker forked from a zygote (see
-``judge_worker.zygote``) into a sandbox that bubblewrap has just built around a placeholder,
-so a submission does not pay for a new interpreter and its imports (80 ms with numpy, 0.4 s
-with matplotlib).
+"""Pre-imported worker starts: ``zygote_for`` gives this process's zygote (see
+``judge_worker.zygote``), whose ``spawn`` puts a worker forked from it into a sandbox that
+bubblewrap has just built around ``PLACEHOLDER`` (``jail.start_sandboxed`` does both), so a
+submission does not pay for a new interpreter and its imports (80 ms with numpy, 0.4 s with
+matplotlib).
 
 Used only where it can be as tight as a fresh start: bubblewrap, and the grader running as
 root (joining another sandbox's namespaces needs the capabilities a root-started bubblewrap
-keeps). Elsewhere, or when the zygote cannot start, ``zygote_for`` returns None and the
-sandbox starts a fresh interpreter as before.
+keeps). Elsewhere, with ``LAYERLAB_NO_ZYGOTE`` set, or when the zygote cannot start,
+``zygote_for`` returns None and the sandbox starts a fresh interpreter as before.
 """
 
 from __future__ import annotations
@@ -14,22 +15,19 @@ from __future__ import annotations
 import json
 import os
 import select
-import site
 import socket
 import subprocess
 import sys
 import threading
 
-from autograder.sandbox.bwrap import LAYERLAB_PACKAGE, WORKER_PACKAGE, worker_environment
-from autograder.sandbox.bytecode import compile_packages
-from autograder.sandbox.fonts import font_list
+from autograder.sandbox.bwrap import sandbox_python_path, worker_environment, zygote_command
+from autograder.worker.zygote import NAMESPACES
 
 BASE_MODULES = ("numpy", "layerlab.data", "layerlab.gradcheck", "layerlab.hints",
                 "layerlab.special", "layerlab.train", "layerlab.verdicts")  # fmt: skip
 # A whole notebook imports matplotlib; definitions-only loads bind it lazily and never need
 # it, and a smaller worker forks faster for each test.
 WHOLE_MODULES = (*BASE_MODULES, "matplotlib.pyplot", "layerlab.plots")
-NAMESPACES = ("ipc", "uts", "net", "cgroup", "pid", "mnt")
 SPAWN_SECONDS = 30.0
 FAILURES_ALLOWED = 3  # spawns that may fail in one process before it stops preloading
 # Holds a sandbox open for the worker: says it is built (a newline on the output pipe), then
@@ -49,25 +47,10 @@ class Zygote:
     """One zygote process (in its own bubblewrap sandbox) and the socket to it."""
 
     def __init__(self, bwrap: str, modules: tuple[str, ...]):
-        compile_packages(WORKER_PACKAGE, LAYERLAB_PACKAGE)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = worker_environment(None, 64)
-        env["PYTHONPATH"] = ":".join(["/opt/judge", *site.getsitepackages()])
-        cmd = [
-            bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--tmpfs", "/opt",
-            "--ro-bind", str(WORKER_PACKAGE), "/opt/judge/judge_worker",
-            "--ro-bind", str(LAYERLAB_PACKAGE), "/opt/judge/layerlab",
-            "--perms", "1777", "--tmpfs", "/tmp",
-            "--cap-add", "ALL", "--die-with-parent", "--new-session", "--chdir", "/",
-            "--clearenv",
-        ]  # fmt: skip
-        for prefix in dict.fromkeys((sys.base_prefix, sys.prefix)):
-            cmd += ["--ro-bind", prefix, prefix]  # again, when under the new /tmp
-        fonts = font_list()
-        if fonts is not None:
-            cmd += ["--ro-bind", str(fonts), f"/tmp/{fonts.name}"]
-        for key, value in env.items():
-            cmd += ["--setenv", key, value]
+        env["PYTHONPATH"] = sandbox_python_path()
+        cmd = zygote_command(bwrap, env)
         cmd += [sys.executable, "-S", "-m", "judge_worker.zygote", str(theirs.fileno()), *modules]
         self.proc = subprocess.Popen(
             cmd,
