@@ -36,6 +36,7 @@ from autograder.sandbox import (
     cap_own_memory,
 )
 from autograder.task import Task, judge_student, judge_task
+from autograder.worker.procname import name_process
 
 POOL_MEMORY_BYTES = 6 * 1024**3  # a pool process holds one submission's report and notebook
 MAX_POOL_BREAKS = 2  # a submission in flight when the pool died this often is not retried
@@ -326,6 +327,7 @@ def _pool_process_setup() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     cap_own_memory(POOL_MEMORY_BYTES)
+    name_process("ll-grader")
 
 
 def take_result(assignment: Assignment, sub: Submitted, digest: str, mode: str, result) -> dict:

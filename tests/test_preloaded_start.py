@@ -33,6 +33,7 @@ def seen():
         "preloaded": "matplotlib.pyplot" in sys.modules,
         "argv": sys.argv[1:],
         "draw": float(np.random.rand()),
+        "names": [open(f"/proc/{pid}/comm").read().strip() for pid in (os.getpid(), os.getppid())],
     }
 
 def leave_traces():
@@ -76,6 +77,7 @@ def test_a_preloaded_worker_sees_only_its_own_sandbox(submission):
     assert seen["no_new_privs"] == "1", seen
     assert seen["home"] == ["sub.ipynb"], seen
     assert not seen["preloaded"], "definitions-only workers do not carry matplotlib"
+    assert seen["names"] == ["ll-test", "ll-worker"], "the processes are named for ps and perf"
 
 
 def test_whole_notebook_workers_have_matplotlib_imported_already(submission):
@@ -139,6 +141,7 @@ def test_a_zygote_that_fails_falls_back_to_a_fresh_start(submission, monkeypatch
         seen = _call(client, "seen")
     assert seen["processes"] == [1, 2, 3], seen  # bubblewrap's init, the worker, the fork
     assert not seen["preloaded"]
+    assert seen["names"] == ["ll-test", "ll-worker"], seen
 
 
 def test_a_zygote_that_cannot_import_says_why():

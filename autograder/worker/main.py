@@ -34,6 +34,7 @@ import types
 import numpy as np
 
 from . import fpguard, functions, wire
+from .procname import name_process
 
 
 def drop_privileges():
@@ -348,6 +349,7 @@ class Worker:
         gc.freeze()
         pid = os.fork()
         if pid == 0:
+            name_process("ll-test")
             os.setpgid(0, 0)
             self.is_child = True
             resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
@@ -618,6 +620,7 @@ def describe(exc):
 
 def main():
     in_fd, out_fd = int(sys.argv[1]), int(sys.argv[2])
+    name_process("ll-worker")
     drop_privileges()
     fpguard.install()
     inp = os.fdopen(in_fd, "rb", buffering=0)

@@ -36,6 +36,7 @@ import numpy as np
 from . import fpguard
 from . import main as main_module
 from .main import Worker, drop_privileges
+from .procname import name_process
 
 NAMESPACES = ("ipc", "uts", "net", "cgroup", "pid", "mnt")
 _PR_SET_NO_NEW_PRIVS = 38
@@ -66,6 +67,7 @@ def _become_worker(request, fds):
     """In the worker (the sandbox's PID namespace): the channel's descriptors only, the
     sandbox's environment, the unprivileged user, then serve."""
     to_worker, from_worker, output, life = fds[7:11]
+    name_process("ll-worker")
     os.setsid()
     _check(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "setting no_new_privs")
     os.dup2(output, 1)
@@ -104,6 +106,7 @@ def spawn(request, fds):
             said = errors.read().decode(errors="replace")
         return None if said == "ok" else (said or "the spawning process died")
     try:
+        name_process("ll-watcher")
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         os.close(errors_r)
         _enter_sandbox(request, fds)
@@ -149,6 +152,7 @@ def serve(sock):
 
 
 def main():
+    name_process("ll-zygote")
     sock = socket.socket(fileno=int(sys.argv[1]))
     try:
         for module in sys.argv[2:]:
