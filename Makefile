@@ -52,12 +52,16 @@ format: $(STAMP)
 release: $(STAMP)
 	$(BIN)/python -m autograder release
 
-## bench: class throughput vs plain nbgrader (PLAN=targets|full|quick), then the per-part profile
+## bench: class throughput vs plain nbgrader (PLAN=targets|full|quick), then the per-part profile,
+## then (with perf, as root) a fast a1 class run's CPU by process role
 PLAN ?= targets
 bench: $(STAMP)
 	@$(MAKE) --no-print-directory system-deps SYSTEM_DEPS_OPTIONAL=1
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/grading_throughput.py --plan $(PLAN)
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/profile_submission.py
+	@if command -v perf >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/class_run_cpu.py; \
+	else echo "class_run_cpu.py skipped: it needs perf (Debian: linux-perf) and root"; fi
 
 ## mutation: hand catalog and machine-made mutants vs the hidden suites (three seeds each), and
 ## the hand catalog vs the notebooks' visible checks
