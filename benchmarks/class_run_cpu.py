@@ -28,15 +28,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from grading_throughput import MODES, ROOT, check_scores, make_course, register  # noqa: E402
 
-ROLES = {
+SET_UP = "sandbox set-up: bubblewrap, zygotes, watchers"
+ROLES = {  # process name -> role; sh and cat are the sandbox's placeholder
     "ll-grader": "grading processes: oracles, checks, channel",
     "ll-worker": "workers: loading, forking and serving the tests",
     "ll-test": "tests' forks: the student's code, requests, copy-on-write, exit",
-    "ll-zygote": "sandbox set-up: bubblewrap, zygotes, watchers",
-    "ll-watcher": "sandbox set-up: bubblewrap, zygotes, watchers",
-    "bwrap": "sandbox set-up: bubblewrap, zygotes, watchers",
-    "sh": "sandbox set-up: bubblewrap, zygotes, watchers",
-    "cat": "sandbox set-up: bubblewrap, zygotes, watchers",
+    **dict.fromkeys(("ll-zygote", "ll-watcher", "bwrap", "sh", "cat"), SET_UP),
 }
 COORDINATOR = "coordinating process: queue, reports, gradebook, notebooks"
 ORDER = [COORDINATOR, *dict.fromkeys(ROLES.values()), "rest of the machine", "idle"]
